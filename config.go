@@ -1,0 +1,88 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
+	"strings"
+)
+
+// Config is everything Hookline reads from its environment and flags.
+type Config struct {
+	Addr        string
+	DatabaseURL string
+	AdminKey    string
+	LogLevel    slog.Level
+	LogFormat   string
+}
+
+// DefaultConfig returns the configuration of `go run .` with no settings.
+func DefaultConfig() Config {
+	return Config{
+		Addr:        ":8080",
+		DatabaseURL: "sqlite://hookline.db",
+		LogLevel:    slog.LevelInfo,
+		LogFormat:   "text",
+	}
+}
+
+// LoadConfig reads HOOKLINE_* variables through getenv, then command-line
+// flags from args, which win over the environment.
+func LoadConfig(getenv func(string) string, args []string) (Config, error) {
+	c := DefaultConfig()
+	var errs []error
+	str := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	str("HOOKLINE_ADDR", &c.Addr)
+	str("HOOKLINE_DATABASE_URL", &c.DatabaseURL)
+	str("HOOKLINE_ADMIN_KEY", &c.AdminKey)
+	str("HOOKLINE_LOG_FORMAT", &c.LogFormat)
+	if v := getenv("HOOKLINE_LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			errs = append(errs, fmt.Errorf("HOOKLINE_LOG_LEVEL=%q: want debug, info, warn or error", v))
+		}
+	}
+
+	fs := flag.NewFlagSet("hookline", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (HOOKLINE_ADDR)")
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "sqlite://path or mysql://dsn (HOOKLINE_DATABASE_URL)")
+	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (HOOKLINE_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (HOOKLINE_LOG_FORMAT)")
+	if err := fs.Parse(args); err != nil {
+		errs = append(errs, fmt.Errorf("flags: %w", err))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// Validate checks the values that can be checked without I/O.
+func (c Config) Validate() error {
+	if c.Addr == "" {
+		return errors.New("HOOKLINE_ADDR is empty")
+	}
+	scheme, rest, ok := strings.Cut(c.DatabaseURL, "://")
+	if !ok || rest == "" || (scheme != "sqlite" && scheme != "mysql") {
+		return fmt.Errorf("HOOKLINE_DATABASE_URL=%q: want sqlite://path/to/file.db, sqlite://:memory: or mysql://user:pass@tcp(host:3306)/db", redactURL(c.DatabaseURL))
+	}
+	if c.AdminKey != "" && len(c.AdminKey) < 16 {
+		return errors.New("HOOKLINE_ADMIN_KEY must be at least 16 characters")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("HOOKLINE_LOG_FORMAT=%q: want text or json", c.LogFormat)
+	}
+	return nil
+}
+
+var urlPassword = regexp.MustCompile(`^([a-z]+://[^:@/]*):[^@]*@`)
+
+// redactURL hides the password of a database URL, for logs and errors.
+func redactURL(u string) string { return urlPassword.ReplaceAllString(u, "$1:xxxxx@") }

@@ -1,0 +1,43 @@
+package model
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"time"
+)
+
+// APIKeyPrefix starts every API key secret, so leaked keys are recognisable.
+const APIKeyPrefix = "hkl_"
+
+// ApiKey is a credential. Everything a key creates belongs to its Owner.
+// Only the SHA-256 of the key is stored.
+type ApiKey struct {
+	ID        string     `gorm:"primaryKey;size:40"`
+	Owner     string     `gorm:"size:128;not null;index"`
+	Name      *string    `gorm:"size:256"`
+	Role      ApiKeyRole `gorm:"size:16;not null"`
+	Hash      string     `gorm:"size:64;not null;uniqueIndex"`
+	CreatedAt time.Time  `gorm:"not null"`
+	RevokedAt *time.Time
+}
+
+func (ApiKey) IsNode() {}
+
+// IsAdmin reports whether the key may manage API keys.
+func (k *ApiKey) IsAdmin() bool { return k.Role == ApiKeyRoleAdmin }
+
+// NewAPIKeySecret returns a fresh random API key.
+func NewAPIKeySecret() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return APIKeyPrefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// HashAPIKey returns the stored form of an API key. A plain SHA-256 suffices:
+// keys are 256 random bits, so there is nothing to brute-force.
+func HashAPIKey(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,53 @@
+package model
+
+import "context"
+
+// Page limits.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+)
+
+// PageArgs are Relay cursor pagination arguments.
+type PageArgs struct {
+	First  *int
+	After  *string
+	Last   *int
+	Before *string
+}
+
+// PageInfo is Relay's page information.
+type PageInfo struct {
+	HasNextPage     bool
+	HasPreviousPage bool
+	StartCursor     *string
+	EndCursor       *string
+}
+
+// Counter counts the rows a connection pages through; it runs only when a
+// client asks for totalCount.
+type Counter func(context.Context) (int, error)
+
+// WebhookConnection is a page of webhooks.
+type WebhookConnection struct {
+	Edges    []*WebhookEdge
+	PageInfo *PageInfo
+	Count    Counter
+}
+
+// TotalCount counts every webhook the connection pages through.
+func (c *WebhookConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }
+
+// WebhookEdge is a webhook and its cursor.
+type WebhookEdge struct {
+	Cursor string
+	Node   *Webhook
+}
+
+// WebhookFilter narrows a list of webhooks.
+type WebhookFilter struct {
+	Event       *string
+	Enabled     *bool
+	Health      *HealthStatus
+	URLContains *string
+}

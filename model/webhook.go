@@ -1,0 +1,67 @@
+package model
+
+import (
+	"time"
+)
+
+// Header is a custom HTTP header sent with every delivery of a webhook.
+type Header struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Webhook is a URL that receives the events its owner publishes.
+//
+// Secret, PreviousSecret, BearerToken and SharedToken are write-only: the
+// GraphQL schema exposes only whether they are set.
+type Webhook struct {
+	ID          string        `gorm:"primaryKey;size:40;index:idx_webhooks_owner_created,priority:3"`
+	Owner       string        `gorm:"size:128;not null;index:idx_webhooks_owner_created,priority:1"`
+	URL         string        `gorm:"column:url;size:2048;not null"`
+	Description string        `gorm:"type:text;not null"`
+	Events      []string      `gorm:"type:text;serializer:json;not null"`
+	Filters     JSON          `gorm:"type:text"`
+	Format      PayloadFormat `gorm:"size:8;not null"`
+	Enabled     bool          `gorm:"not null"`
+	Headers     []Header      `gorm:"type:text;serializer:json;not null"`
+
+	Secret          string `gorm:"size:512;not null"`
+	PreviousSecret  string `gorm:"size:512;not null"`
+	SecretRotatedAt *time.Time
+	BearerToken     string `gorm:"type:text;not null"`
+	SharedToken     string `gorm:"type:text;not null"`
+
+	Health HealthStatus `gorm:"size:16;not null"`
+
+	CreatedAt time.Time `gorm:"not null;index:idx_webhooks_owner_created,priority:2"`
+	UpdatedAt time.Time `gorm:"not null"`
+}
+
+func (Webhook) IsNode() {}
+
+// HasBearerToken reports whether deliveries carry an Authorization: Bearer header.
+func (w *Webhook) HasBearerToken() bool { return w.BearerToken != "" }
+
+// HasSharedToken reports whether deliveries carry an x-webhook-shared-token header.
+func (w *Webhook) HasSharedToken() bool { return w.SharedToken != "" }
+
+// RotationWindow is how long the previous secret keeps signing after a rotation.
+const RotationWindow = 24 * time.Hour
+
+// RotateSecret makes secret the signing secret; the old one keeps signing
+// for RotationWindow so receivers can switch without losing deliveries.
+func (w *Webhook) RotateSecret(secret string, at time.Time) {
+	w.PreviousSecret = w.Secret
+	w.Secret = secret
+	t := at.UTC()
+	w.SecretRotatedAt = &t
+}
+
+// SigningSecrets returns the secrets that sign a delivery at time t: the
+// current one and, within RotationWindow of a rotation, the previous one.
+func (w *Webhook) SigningSecrets(t time.Time) []string {
+	if w.PreviousSecret != "" && w.SecretRotatedAt != nil && t.Before(w.SecretRotatedAt.Add(RotationWindow)) {
+		return []string{w.Secret, w.PreviousSecret}
+	}
+	return []string{w.Secret}
+}

@@ -1,0 +1,30 @@
+package resolver
+
+import (
+	"github.com/hookline/hookline/model"
+)
+
+// newAPIKey builds an API key and returns it with its secret, which is
+// stored only as a hash.
+func newAPIKey(owner string, name *string, role *model.ApiKeyRole) (*model.ApiKey, string, error) {
+	if err := model.ValidateOwner(owner); err != nil {
+		return nil, "", err
+	}
+	if name != nil && len(*name) > 256 {
+		return nil, "", model.InvalidField("name", "must be at most 256 bytes")
+	}
+	k := &model.ApiKey{ID: model.NewID(model.PrefixAPIKey), Owner: owner, Name: name, Role: model.ApiKeyRoleMember}
+	setIf(&k.Role, role)
+	secret := model.NewAPIKeySecret()
+	k.Hash = model.HashAPIKey(secret)
+	return k, secret, nil
+}
+
+// nullIfNotFound turns NOT_FOUND into a null result, for queries that return
+// null for what does not exist or belongs to another owner.
+func nullIfNotFound[T any](v *T, err error) (*T, error) {
+	if model.ErrorCode(err) == model.ErrNotFound {
+		return nil, nil
+	}
+	return v, err
+}

@@ -1,0 +1,17 @@
+// Package resolver implements the GraphQL schema in graph/ by translating each
+// operation into calls on the store and the delivery module.
+package resolver
+
+//go:generate go run github.com/99designs/gqlgen generate
+
+import (
+	"log/slog"
+
+	"github.com/hookline/hookline/store"
+)
+
+// Resolver is the root resolver; it holds the dependencies every resolver uses.
+type Resolver struct {
+	Store  *store.Store
+	Logger *slog.Logger
+}

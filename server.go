@@ -1,0 +1,112 @@
+// Command hookline runs the Hookline webhook service: a GraphQL API for
+// managing webhooks, backed by SQLite or MySQL.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/hookline/hookline/model"
+	"github.com/hookline/hookline/store"
+)
+
+// version is reported in the User-Agent of deliveries; set with -ldflags.
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "hookline:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts Hookline and blocks until ctx ends, then shuts down gracefully.
+// When ready is not nil it receives the listening address once the server
+// accepts requests.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, ready func(addr string)) error {
+	cfg, err := LoadConfig(getenv, args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stdout)
+
+	st, err := store.Open(ctx, cfg.DatabaseURL, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := ensureAdminKey(ctx, st, cfg.AdminKey, stdout); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           newHandler(st, log),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	log.Info("hookline listening", "addr", ln.Addr().String(), "database", redactURL(cfg.DatabaseURL), "version", version)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// ensureAdminKey makes the configured admin key valid or, on a database
+// without any API key, creates one and prints it once.
+func ensureAdminKey(ctx context.Context, st *store.Store, configured string, stdout io.Writer) error {
+	name := "admin"
+	if configured != "" {
+		name = "HOOKLINE_ADMIN_KEY"
+		k := &model.ApiKey{ID: model.NewID(model.PrefixAPIKey), Owner: "admin", Name: &name, Role: model.ApiKeyRoleAdmin, Hash: model.HashAPIKey(configured)}
+		return st.EnsureAPIKey(ctx, k)
+	}
+	n, err := st.CountAPIKeys(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	secret := model.NewAPIKeySecret()
+	k := &model.ApiKey{ID: model.NewID(model.PrefixAPIKey), Owner: "admin", Name: &name, Role: model.ApiKeyRoleAdmin, Hash: model.HashAPIKey(secret)}
+	if err := st.CreateAPIKey(ctx, k); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nAdmin API key (shown only this once, keep it safe):\n\n    %s\n\nSend it as: Authorization: Bearer %s\n\n", secret, secret)
+	return nil
+}

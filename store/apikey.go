@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/hookline/hookline/model"
+)
+
+// CreateAPIKey stores a new API key; k.ID and k.Hash must be set.
+func (s *Store) CreateAPIKey(ctx context.Context, k *model.ApiKey) error {
+	return translate("create api key", s.db.WithContext(ctx).Create(k).Error)
+}
+
+// APIKeyByHash returns the unrevoked key with that hash, or UNAUTHENTICATED.
+func (s *Store) APIKeyByHash(ctx context.Context, hash string) (*model.ApiKey, error) {
+	var k model.ApiKey
+	err := s.db.WithContext(ctx).Where("hash = ? AND revoked_at IS NULL", hash).Take(&k).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, model.Errorf(model.ErrUnauthenticated, "invalid or revoked API key")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up api key: %w", err)
+	}
+	return &k, nil
+}
+
+// APIKey returns the unrevoked key with that ID. An empty owner matches any
+// owner (for admins); otherwise another owner's key is NOT_FOUND.
+func (s *Store) APIKey(ctx context.Context, owner, id string) (*model.ApiKey, error) {
+	q := s.db.WithContext(ctx).Where("id = ? AND revoked_at IS NULL", id)
+	if owner != "" {
+		q = q.Where("owner = ?", owner)
+	}
+	var k model.ApiKey
+	if err := q.Take(&k).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, model.Errorf(model.ErrNotFound, "API key %s not found", id)
+		}
+		return nil, fmt.Errorf("get api key: %w", err)
+	}
+	return &k, nil
+}
+
+// RevokeAPIKey revokes the key with that ID, or returns NOT_FOUND. Revoking
+// the last admin key is refused, so that no one is locked out.
+func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var k model.ApiKey
+		err := tx.Where("id = ? AND revoked_at IS NULL", id).Take(&k).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return model.Errorf(model.ErrNotFound, "API key %s not found", id)
+		}
+		if err != nil {
+			return fmt.Errorf("revoke api key: %w", err)
+		}
+		if k.IsAdmin() {
+			var admins int64
+			err := tx.Model(&model.ApiKey{}).Where("role = ? AND revoked_at IS NULL", model.ApiKeyRoleAdmin).Count(&admins).Error
+			if err != nil {
+				return fmt.Errorf("revoke api key: %w", err)
+			}
+			if admins <= 1 {
+				return model.InvalidField("id", "is the last admin key; create another admin key first")
+			}
+		}
+		t := now()
+		if err := tx.Model(&k).Update("revoked_at", &t).Error; err != nil {
+			return fmt.Errorf("revoke api key: %w", err)
+		}
+		return nil
+	})
+}
+
+// CountAPIKeys counts every API key ever created, revoked ones included.
+func (s *Store) CountAPIKeys(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&model.ApiKey{}).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count api keys: %w", err)
+	}
+	return n, nil
+}
+
+// EnsureAPIKey stores k unless a key with the same hash exists; a revoked one
+// is reinstated. It lets a configured admin key work without being generated.
+func (s *Store) EnsureAPIKey(ctx context.Context, k *model.ApiKey) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var existing model.ApiKey
+		err := tx.Where("hash = ?", k.Hash).Take(&existing).Error
+		switch {
+		case errors.Is(err, gorm.ErrRecordNotFound):
+			return translate("create api key", tx.Create(k).Error)
+		case err != nil:
+			return fmt.Errorf("ensure api key: %w", err)
+		}
+		return tx.Model(&existing).Updates(map[string]any{"revoked_at": nil, "role": model.ApiKeyRoleAdmin}).Error
+	})
+}

@@ -1,0 +1,251 @@
+// Package store persists Hookline's data through GORM on SQLite or MySQL. It
+// is the only package that knows about GORM and the database drivers.
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/go-sql-driver/mysql"
+	gormmysql "gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/hookline/hookline/model"
+)
+
+// Store is Hookline's database. It is safe for concurrent use.
+type Store struct {
+	db      *gorm.DB
+	dialect string
+}
+
+// Dialects a Store can run on.
+const (
+	DialectSQLite = "sqlite"
+	DialectMySQL  = "mysql"
+)
+
+// now is the clock for stored times: UTC, truncated to the microsecond that
+// both databases keep, so a time read back equals the time written and
+// SQLite's text timestamps sort in time order.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// Open connects to the database named by rawURL (sqlite://path,
+// sqlite://:memory:, mysql://<go-sql-driver DSN> or mysql://user:pass@host:port/db)
+// and migrates its schema. A MySQL database that does not exist yet is created.
+func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) {
+	scheme, rest, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return nil, fmt.Errorf("database URL %q: want sqlite://path or mysql://dsn", rawURL)
+	}
+	cfg := &gorm.Config{
+		NowFunc:                now,
+		TranslateError:         true,
+		SkipDefaultTransaction: true,
+		Logger:                 newLogger(log),
+	}
+	var (
+		db  *gorm.DB
+		err error
+	)
+	switch scheme {
+	case DialectSQLite:
+		db, err = openSQLite(rest, cfg)
+	case DialectMySQL:
+		db, err = openMySQL(ctx, rest, cfg)
+	default:
+		return nil, fmt.Errorf("database URL %q: unknown scheme %q, want sqlite or mysql", rawURL, scheme)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{db: db, dialect: scheme}
+	if err := s.ping(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openSQLite(path string, cfg *gorm.Config) (*gorm.DB, error) {
+	if path == "" {
+		return nil, errors.New("database URL: sqlite:// needs a file path or :memory:")
+	}
+	const pragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	dsn := "file:" + path + "?" + pragmas
+	if path == ":memory:" {
+		// Each connection to ":memory:" would be a separate, empty database;
+		// a named in-memory database is shared by every connection of the pool.
+		dsn = "file:/hookline-" + randomHex(8) + "?vfs=memdb&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
+	}
+	db, err := gorm.Open(sqlite.Open(dsn), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func openMySQL(ctx context.Context, rest string, cfg *gorm.Config) (*gorm.DB, error) {
+	mc, err := parseMySQLDSN(rest)
+	if err != nil {
+		return nil, err
+	}
+	precision := 6
+	open := func() (*gorm.DB, error) {
+		return gorm.Open(gormmysql.New(gormmysql.Config{
+			DSN:                      mc.FormatDSN(),
+			DefaultDatetimePrecision: &precision,
+		}), cfg)
+	}
+	db, err := open()
+	if err == nil {
+		err = pingDB(ctx, db)
+	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) && me.Number == 1049 && mc.DBName != "" { // unknown database
+		if err := createMySQLDatabase(ctx, *mc); err != nil {
+			return nil, err
+		}
+		db, err = open()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open mysql %s: %w", mc.Addr, err)
+	}
+	return db, nil
+}
+
+// parseMySQLDSN accepts a go-sql-driver DSN (user:pass@tcp(host:3306)/db?opts)
+// or the URL form user:pass@host:3306/db?opts, and forces the options Hookline
+// relies on.
+func parseMySQLDSN(rest string) (*mysql.Config, error) {
+	dsn := rest
+	if !strings.Contains(rest, "(") {
+		u, err := url.Parse("mysql://" + rest)
+		if err != nil {
+			return nil, fmt.Errorf("database URL: %w", err)
+		}
+		host := u.Host
+		if u.Port() == "" {
+			host = net.JoinHostPort(u.Hostname(), "3306")
+		}
+		dsn = fmt.Sprintf("tcp(%s)%s", host, u.EscapedPath())
+		if u.User != nil {
+			dsn = u.User.String() + "@" + dsn
+		}
+		if u.RawQuery != "" {
+			dsn += "?" + u.RawQuery
+		}
+	}
+	mc, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	if mc.DBName == "" {
+		return nil, errors.New("database URL: mysql:// needs a database name, e.g. mysql://root@tcp(127.0.0.1:3306)/hookline")
+	}
+	mc.ParseTime = true
+	mc.Loc = time.UTC
+	if mc.Params == nil {
+		mc.Params = map[string]string{}
+	}
+	if _, ok := mc.Params["time_zone"]; !ok {
+		mc.Params["time_zone"] = "'+00:00'"
+	}
+	if mc.Timeout == 0 {
+		mc.Timeout = 5 * time.Second
+	}
+	return mc, nil
+}
+
+func createMySQLDatabase(ctx context.Context, mc mysql.Config) error {
+	name := mc.DBName
+	mc.DBName = ""
+	db, err := gorm.Open(gormmysql.Open(mc.FormatDSN()), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		return fmt.Errorf("open mysql %s: %w", mc.Addr, err)
+	}
+	sqlDB, _ := db.DB()
+	defer sqlDB.Close()
+	q := "CREATE DATABASE IF NOT EXISTS `" + strings.ReplaceAll(name, "`", "``") + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+	if err := db.WithContext(ctx).Exec(q).Error; err != nil {
+		return fmt.Errorf("create database %s: %w", name, err)
+	}
+	return nil
+}
+
+func pingDB(ctx context.Context, db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return sqlDB.PingContext(ctx)
+}
+
+func (s *Store) ping(ctx context.Context) error {
+	if err := pingDB(ctx, s.db); err != nil {
+		return fmt.Errorf("connect to %s database: %w", s.dialect, err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.ping(ctx) }
+
+// Dialect returns DialectSQLite or DialectMySQL.
+func (s *Store) Dialect() string { return s.dialect }
+
+func (s *Store) migrate(ctx context.Context) error {
+	if err := s.db.WithContext(ctx).AutoMigrate(&model.ApiKey{}, &model.Webhook{}); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// translate maps database errors onto application errors: a missing row is
+// NOT_FOUND, a duplicate key CONFLICT; anything else is wrapped with op.
+func translate(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return model.Errorf(model.ErrNotFound, "not found")
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return model.Errorf(model.ErrConflict, "already exists")
+	}
+	var me *model.Error
+	if errors.As(err, &me) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

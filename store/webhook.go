@@ -1,0 +1,128 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/hookline/hookline/model"
+)
+
+// CreateWebhook stores a new webhook; w.ID must be set.
+func (s *Store) CreateWebhook(ctx context.Context, w *model.Webhook) error {
+	return translate("create webhook", s.db.WithContext(ctx).Create(w).Error)
+}
+
+// Webhook returns the owner's webhook with that ID, or NOT_FOUND.
+func (s *Store) Webhook(ctx context.Context, owner, id string) (*model.Webhook, error) {
+	if !model.ValidID(id, model.PrefixWebhook) {
+		return nil, model.Errorf(model.ErrNotFound, "webhook %s not found", id)
+	}
+	var w model.Webhook
+	err := s.db.WithContext(ctx).Where("owner = ? AND id = ?", owner, id).Take(&w).Error
+	if err != nil {
+		return nil, webhookErr(id, translate("get webhook", err))
+	}
+	return &w, nil
+}
+
+// UpdateWebhook loads the owner's webhook, applies change to it and saves it,
+// in one transaction that locks the row, so concurrent updates do not
+// overwrite each other. If change fails, nothing is written.
+func (s *Store) UpdateWebhook(ctx context.Context, owner, id string, change func(*model.Webhook) error) (*model.Webhook, error) {
+	if !model.ValidID(id, model.PrefixWebhook) {
+		return nil, model.Errorf(model.ErrNotFound, "webhook %s not found", id)
+	}
+	var w model.Webhook
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).
+			Where("owner = ? AND id = ?", owner, id).Take(&w).Error
+		if err != nil {
+			return err
+		}
+		if err := change(&w); err != nil {
+			return err
+		}
+		w.UpdatedAt = now()
+		return tx.Save(&w).Error
+	})
+	if err != nil {
+		return nil, webhookErr(id, translate("update webhook", err))
+	}
+	return &w, nil
+}
+
+// DeleteWebhook deletes the owner's webhook, or returns NOT_FOUND.
+func (s *Store) DeleteWebhook(ctx context.Context, owner, id string) error {
+	res := s.db.WithContext(ctx).Where("owner = ? AND id = ?", owner, id).Delete(&model.Webhook{})
+	if res.Error != nil {
+		return fmt.Errorf("delete webhook: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return model.Errorf(model.ErrNotFound, "webhook %s not found", id)
+	}
+	return nil
+}
+
+// Webhooks returns a page of the owner's webhooks, newest first.
+func (s *Store) Webhooks(ctx context.Context, owner string, filter *model.WebhookFilter, args model.PageArgs) (*model.WebhookConnection, error) {
+	if filter == nil {
+		filter = &model.WebhookFilter{}
+	}
+	if filter.Event != nil {
+		if err := model.ValidateEventType("filter.event", *filter.Event); err != nil {
+			return nil, err
+		}
+	}
+	base := func() *gorm.DB {
+		q := s.db.Model(&model.Webhook{}).Where("owner = ?", owner)
+		if filter.Event != nil {
+			// events holds a JSON array of names that never need escaping.
+			q = q.Where("(events LIKE ? ESCAPE '!' OR events LIKE ? ESCAPE '!')",
+				`%"`+likeEscape(*filter.Event)+`"%`, `%"`+model.WildcardEvent+`"%`)
+		}
+		if filter.Enabled != nil {
+			q = q.Where("enabled = ?", *filter.Enabled)
+		}
+		if filter.Health != nil {
+			q = q.Where("health = ?", *filter.Health)
+		}
+		if filter.URLContains != nil {
+			q = q.Where("url LIKE ? ESCAPE '!'", "%"+likeEscape(*filter.URLContains)+"%")
+		}
+		return q
+	}
+	rows, info, err := page(ctx, base, args, func(w *model.Webhook) cursor { return cursor{w.CreatedAt, w.ID} })
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.WebhookConnection{
+		Edges:    make([]*model.WebhookEdge, len(rows)),
+		PageInfo: info,
+		Count:    counter(base),
+	}
+	for i, w := range rows {
+		conn.Edges[i] = &model.WebhookEdge{Cursor: cursor{w.CreatedAt, w.ID}.encode(), Node: w}
+	}
+	return conn, nil
+}
+
+func counter(base func() *gorm.DB) model.Counter {
+	return func(ctx context.Context) (int, error) {
+		var n int64
+		if err := base().WithContext(ctx).Count(&n).Error; err != nil {
+			return 0, fmt.Errorf("count: %w", err)
+		}
+		return int(n), nil
+	}
+}
+
+// webhookErr names the webhook in a NOT_FOUND error.
+func webhookErr(id string, err error) error {
+	if model.ErrorCode(err) == model.ErrNotFound {
+		return model.Errorf(model.ErrNotFound, "webhook %s not found", id)
+	}
+	return err
+}
