@@ -785,7 +785,7 @@ func (ec *executionContext) unmarshalInputUpdateWebhookInput(ctx context.Context
 			if err != nil {
 				return it, err
 			}
-			it.Filters = data
+			it.Filters = graphql.OmittableOf(data)
 		case "format":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("format"))
 			data, err := ec.unmarshalOPayloadFormat2ᚖgithubᚗcomᚋhooklineᚋhooklineᚋmodelᚐPayloadFormat(ctx, v)

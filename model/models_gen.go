@@ -2,6 +2,10 @@
 
 package model
 
+import (
+	"github.com/99designs/gqlgen/graphql"
+)
+
 // An object with a globally unique, type-prefixed ID.
 type Node interface {
 	IsNode()
@@ -37,13 +41,14 @@ type CreateWebhookPayload struct {
 
 // Any subset of the create fields; omitted fields are untouched. An empty string clears bearerToken or sharedToken.
 type UpdateWebhookInput struct {
-	URL         *string        `json:"url,omitempty"`
-	Description *string        `json:"description,omitempty"`
-	Events      []string       `json:"events,omitempty"`
-	Filters     JSON           `json:"filters,omitempty"`
-	Format      *PayloadFormat `json:"format,omitempty"`
-	Enabled     *bool          `json:"enabled,omitempty"`
-	Headers     []*Header      `json:"headers,omitempty"`
-	BearerToken *string        `json:"bearerToken,omitempty"`
-	SharedToken *string        `json:"sharedToken,omitempty"`
+	URL         *string  `json:"url,omitempty"`
+	Description *string  `json:"description,omitempty"`
+	Events      []string `json:"events,omitempty"`
+	// null clears the filters.
+	Filters     graphql.Omittable[JSON] `json:"filters,omitempty"`
+	Format      *PayloadFormat          `json:"format,omitempty"`
+	Enabled     *bool                   `json:"enabled,omitempty"`
+	Headers     []*Header               `json:"headers,omitempty"`
+	BearerToken *string                 `json:"bearerToken,omitempty"`
+	SharedToken *string                 `json:"sharedToken,omitempty"`
 }

@@ -43,10 +43,10 @@ func applyUpdate(w *model.Webhook, in model.UpdateWebhookInput) error {
 	if in.Events != nil {
 		w.Events = dedupe(in.Events)
 	}
-	if in.Filters != nil { // an explicit null clears the filters
-		w.Filters = in.Filters
-		if w.Filters.IsNull() {
-			w.Filters = nil
+	if f, ok := in.Filters.ValueOK(); ok { // an explicit null clears the filters
+		w.Filters = nil
+		if !f.IsNull() {
+			w.Filters = f
 		}
 	}
 	setIf(&w.Format, in.Format)

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/hookline/hookline/model"
+	"github.com/hookline/hookline/store"
+	"github.com/hookline/hookline/store/storetest"
+)
+
+// testServer is Hookline's real HTTP handler on a real database.
+type testServer struct {
+	*httptest.Server
+	store *store.Store
+	admin *client
+}
+
+// newTestServer starts Hookline's handler on the database at url with an
+// admin key of owner "admin".
+func newTestServer(tb testing.TB, url string) *testServer {
+	tb.Helper()
+	st := storetest.Open(tb, url)
+	srv := httptest.NewServer(newHandler(st, slog.New(slog.DiscardHandler)))
+	tb.Cleanup(srv.Close)
+	ts := &testServer{Server: srv, store: st}
+	ts.admin = ts.newKey(tb, "admin", model.ApiKeyRoleAdmin)
+	return ts
+}
+
+// newKey stores an API key for owner and returns a client that uses it.
+func (ts *testServer) newKey(tb testing.TB, owner string, role model.ApiKeyRole) *client {
+	tb.Helper()
+	secret := model.NewAPIKeySecret()
+	k := &model.ApiKey{ID: model.NewID(model.PrefixAPIKey), Owner: owner, Role: role, Hash: model.HashAPIKey(secret)}
+	if err := ts.store.CreateAPIKey(context.Background(), k); err != nil {
+		tb.Fatalf("create api key: %v", err)
+	}
+	return &client{url: ts.URL + "/graphql", key: secret, keyID: k.ID}
+}
+
+// client sends GraphQL requests over HTTP with an API key.
+type client struct {
+	url   string
+	key   string
+	keyID string
+}
+
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+type gqlResponse struct {
+	Status int
+	Data   json.RawMessage `json:"data"`
+	Errors []gqlError      `json:"errors"`
+}
+
+// do sends one GraphQL request and decodes the response envelope.
+func (c *client) do(tb testing.TB, query string, vars map[string]any) gqlResponse {
+	tb.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, c.url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if c.key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatalf("POST %s: %v", c.url, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out gqlResponse
+	if err := json.Unmarshal(raw, &out); err != nil {
+		tb.Fatalf("decode response %q: %v", raw, err)
+	}
+	out.Status = resp.StatusCode
+	return out
+}
+
+// mustDo sends a request that must succeed and decodes its data into dst.
+func (c *client) mustDo(tb testing.TB, query string, vars map[string]any, dst any) {
+	tb.Helper()
+	resp := c.do(tb, query, vars)
+	if len(resp.Errors) > 0 {
+		tb.Fatalf("unexpected errors: %+v\nquery: %s", resp.Errors, query)
+	}
+	if dst != nil {
+		if err := json.Unmarshal(resp.Data, dst); err != nil {
+			tb.Fatalf("decode data %s: %v", resp.Data, err)
+		}
+	}
+}
+
+// wantError asserts that resp failed with code and, if field is not empty,
+// extensions.field; it returns the first error.
+func wantError(tb testing.TB, resp gqlResponse, code, field string) gqlError {
+	tb.Helper()
+	if len(resp.Errors) == 0 {
+		tb.Fatalf("want %s error, got data %s", code, resp.Data)
+	}
+	e := resp.Errors[0]
+	if got := e.Extensions["code"]; got != code {
+		tb.Fatalf("error code = %v; want %s (message %q)", got, code, e.Message)
+	}
+	if field != "" && e.Extensions["field"] != field {
+		tb.Fatalf("error field = %v; want %s (message %q)", e.Extensions["field"], field, e.Message)
+	}
+	if field != "" && !strings.Contains(e.Message, field) {
+		tb.Errorf("error message %q does not name the field %s", e.Message, field)
+	}
+	return e
+}
+
+const webhookFields = `id url description events filters format enabled headers { name value }
+	hasBearerToken hasSharedToken health createdAt updatedAt`
+
+type webhookJSON struct {
+	ID             string          `json:"id"`
+	URL            string          `json:"url"`
+	Description    string          `json:"description"`
+	Events         []string        `json:"events"`
+	Filters        json.RawMessage `json:"filters"`
+	Format         string          `json:"format"`
+	Enabled        bool            `json:"enabled"`
+	Headers        []model.Header  `json:"headers"`
+	HasBearerToken bool            `json:"hasBearerToken"`
+	HasSharedToken bool            `json:"hasSharedToken"`
+	Health         string          `json:"health"`
+	CreatedAt      string          `json:"createdAt"`
+	UpdatedAt      string          `json:"updatedAt"`
+}
+
+// createWebhook creates a webhook from input and returns it with its secret.
+func (c *client) createWebhook(tb testing.TB, input map[string]any) (webhookJSON, string) {
+	tb.Helper()
+	var out struct {
+		CreateWebhook struct {
+			Webhook webhookJSON `json:"webhook"`
+			Secret  string      `json:"secret"`
+		} `json:"createWebhook"`
+	}
+	c.mustDo(tb, `mutation($in: CreateWebhookInput!) { createWebhook(input: $in) { secret webhook { `+webhookFields+` } } }`,
+		map[string]any{"in": input}, &out)
+	return out.CreateWebhook.Webhook, out.CreateWebhook.Secret
+}
