@@ -7,7 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/hookline/hookline/delivery"
 )
 
 // Config is everything Hookline reads from its environment and flags.
@@ -17,6 +21,7 @@ type Config struct {
 	AdminKey    string
 	LogLevel    slog.Level
 	LogFormat   string
+	Delivery    delivery.Config
 }
 
 // DefaultConfig returns the configuration of `go run .` with no settings.
@@ -26,6 +31,7 @@ func DefaultConfig() Config {
 		DatabaseURL: "sqlite://hookline.db",
 		LogLevel:    slog.LevelInfo,
 		LogFormat:   "text",
+		Delivery:    delivery.DefaultConfig(),
 	}
 }
 
@@ -43,6 +49,28 @@ func LoadConfig(getenv func(string) string, args []string) (Config, error) {
 	str("HOOKLINE_DATABASE_URL", &c.DatabaseURL)
 	str("HOOKLINE_ADMIN_KEY", &c.AdminKey)
 	str("HOOKLINE_LOG_FORMAT", &c.LogFormat)
+	d := &c.Delivery
+	parse := func(name string, fn func(string) error) {
+		if v := getenv(name); v != "" {
+			if err := fn(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
+			}
+		}
+	}
+	parse("HOOKLINE_DELIVERY_TIMEOUT", durationVar(&d.Timeout))
+	parse("HOOKLINE_DISABLE_AFTER", durationVar(&d.DisableAfter))
+	parse("HOOKLINE_POLL_INTERVAL", durationVar(&d.PollInterval))
+	parse("HOOKLINE_DELIVERY_LEASE", durationVar(&d.Lease))
+	parse("HOOKLINE_WORKERS", intVar(&d.Workers))
+	parse("HOOKLINE_MAX_INFLIGHT_PER_WEBHOOK", intVar(&d.MaxInflightPerWebhook))
+	parse("HOOKLINE_ALLOW_PRIVATE_TARGETS", func(v string) (err error) {
+		d.AllowPrivateTargets, err = strconv.ParseBool(v)
+		return err
+	})
+	parse("HOOKLINE_RETRY_SCHEDULE", func(v string) (err error) {
+		d.Schedule, err = delivery.ParseSchedule(v)
+		return err
+	})
 	if v := getenv("HOOKLINE_LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			errs = append(errs, fmt.Errorf("HOOKLINE_LOG_LEVEL=%q: want debug, info, warn or error", v))
@@ -76,6 +104,12 @@ func (c Config) Validate() error {
 	if c.AdminKey != "" && len(c.AdminKey) < 16 {
 		return errors.New("HOOKLINE_ADMIN_KEY must be at least 16 characters")
 	}
+	if d := c.Delivery; d.Timeout <= 0 || d.DisableAfter <= 0 || d.PollInterval <= 0 {
+		return errors.New("HOOKLINE_DELIVERY_TIMEOUT, HOOKLINE_DISABLE_AFTER and HOOKLINE_POLL_INTERVAL must be positive durations")
+	}
+	if d := c.Delivery; d.Workers < 1 || d.Workers > 4096 || d.MaxInflightPerWebhook < 1 {
+		return errors.New("HOOKLINE_WORKERS must be 1 to 4096 and HOOKLINE_MAX_INFLIGHT_PER_WEBHOOK at least 1")
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("HOOKLINE_LOG_FORMAT=%q: want text or json", c.LogFormat)
 	}
@@ -86,3 +120,17 @@ var urlPassword = regexp.MustCompile(`^([a-z]+://[^:@/]*):[^@]*@`)
 
 // redactURL hides the password of a database URL, for logs and errors.
 func redactURL(u string) string { return urlPassword.ReplaceAllString(u, "$1:xxxxx@") }
+
+func durationVar(dst *time.Duration) func(string) error {
+	return func(v string) (err error) {
+		*dst, err = time.ParseDuration(v)
+		return err
+	}
+}
+
+func intVar(dst *int) func(string) error {
+	return func(v string) (err error) {
+		*dst, err = strconv.Atoi(v)
+		return err
+	}
+}

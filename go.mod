@@ -3,10 +3,12 @@ module github.com/hookline/hookline
 go 1.26.8
 
 require (
+	code.dny.dev/ssrf v0.3.0
 	github.com/99designs/gqlgen v0.17.98
 	github.com/coder/websocket v1.8.15
 	github.com/glebarez/sqlite v1.11.0
 	github.com/go-sql-driver/mysql v1.10.1
+	github.com/standard-webhooks/standard-webhooks/libraries v0.0.1
 	github.com/vektah/gqlparser/v2 v2.5.64
 	gorm.io/driver/mysql v1.6.0
 	gorm.io/gorm v1.31.2

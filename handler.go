@@ -17,6 +17,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/graph"
 	"github.com/hookline/hookline/model"
 	"github.com/hookline/hookline/resolver"
@@ -30,8 +31,8 @@ const (
 
 // newHandler returns Hookline's HTTP handler: the GraphQL IDE at / and the
 // authenticated GraphQL endpoint at /graphql.
-func newHandler(st *store.Store, log *slog.Logger) http.Handler {
-	res := &resolver.Resolver{Store: st, Logger: log}
+func newHandler(st *store.Store, engine *delivery.Engine, log *slog.Logger) http.Handler {
+	res := &resolver.Resolver{Store: st, Engine: engine, Logger: log}
 	auth := authenticator{store: st, log: log}
 
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: res}))

@@ -10,7 +10,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/model"
 	"github.com/hookline/hookline/store"
 	"github.com/hookline/hookline/store/storetest"
@@ -23,12 +25,37 @@ type testServer struct {
 	admin *client
 }
 
-// newTestServer starts Hookline's handler on the database at url with an
-// admin key of owner "admin".
+// newTestServer starts Hookline's handler and delivery engine on the
+// database at url with an admin key of owner "admin". Deliveries may go to
+// loopback receivers and retry after milliseconds.
 func newTestServer(tb testing.TB, url string) *testServer {
 	tb.Helper()
+	return newTestServerWith(tb, url, testDeliveryConfig())
+}
+
+func testDeliveryConfig() delivery.Config {
+	cfg := delivery.DefaultConfig()
+	cfg.AllowPrivateTargets = true
+	cfg.Workers = 8
+	cfg.Timeout = 2 * time.Second
+	cfg.Schedule = []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 30 * time.Millisecond}
+	cfg.PollInterval = 50 * time.Millisecond
+	return cfg
+}
+
+func newTestServerWith(tb testing.TB, url string, cfg delivery.Config) *testServer {
+	tb.Helper()
 	st := storetest.Open(tb, url)
-	srv := httptest.NewServer(newHandler(st, slog.New(slog.DiscardHandler)))
+	log := slog.New(slog.DiscardHandler)
+	engine := delivery.New(st, cfg, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		engine.Run(ctx)
+	}()
+	tb.Cleanup(func() { cancel(); <-done })
+	srv := httptest.NewServer(newHandler(st, engine, log))
 	tb.Cleanup(srv.Close)
 	ts := &testServer{Server: srv, store: st}
 	ts.admin = ts.newKey(tb, "admin", model.ApiKeyRoleAdmin)
@@ -153,4 +180,16 @@ func (c *client) createWebhook(tb testing.TB, input map[string]any) (webhookJSON
 	c.mustDo(tb, `mutation($in: CreateWebhookInput!) { createWebhook(input: $in) { secret webhook { `+webhookFields+` } } }`,
 		map[string]any{"in": input}, &out)
 	return out.CreateWebhook.Webhook, out.CreateWebhook.Secret
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(tb testing.TB, timeout time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

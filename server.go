@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/model"
 	"github.com/hookline/hookline/store"
 )
@@ -54,8 +55,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	cfg.Delivery.UserAgent = "Hookline/" + version
+	engine := delivery.New(st, cfg.Delivery, log)
+	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopEngine()
+	engineDone := make(chan error, 1)
+	go func() { engineDone <- engine.Run(engineCtx) }()
+
 	srv := &http.Server{
-		Handler:           newHandler(st, log),
+		Handler:           newHandler(st, engine, log),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
@@ -72,12 +80,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case <-ctx.Done():
 	}
 
+	// Stop taking requests, then let the deliveries in flight finish and
+	// be recorded before the database closes.
 	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("shutdown: %w", err)
+		log.Error("http shutdown", "err", err)
 	}
+	stopEngine()
+	if err := <-engineDone; err != nil {
+		return fmt.Errorf("delivery: %w", err)
+	}
+	log.Info("stopped")
 	return nil
 }
 

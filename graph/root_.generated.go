@@ -8,6 +8,7 @@ import (
 	"embed"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/hookline/hookline/model"
@@ -23,8 +24,12 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Delivery() DeliveryResolver
+	DeliveryAttempt() DeliveryAttemptResolver
+	Event() EventResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Webhook() WebhookResolver
 }
 
 type DirectiveRoot struct {
@@ -49,19 +54,87 @@ type ComplexityRoot struct {
 		Webhook func(childComplexity int) int
 	}
 
+	Delivery struct {
+		AttemptCount  func(childComplexity int) int
+		Attempts      func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		Event         func(childComplexity int) int
+		ID            func(childComplexity int) int
+		LastAttempt   func(childComplexity int) int
+		NextAttemptAt func(childComplexity int) int
+		Status        func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+		Webhook       func(childComplexity int) int
+		WebhookID     func(childComplexity int) int
+	}
+
+	DeliveryAttempt struct {
+		AttemptNumber   func(childComplexity int) int
+		Delivery        func(childComplexity int) int
+		DurationMs      func(childComplexity int) int
+		Error           func(childComplexity int) int
+		EventID         func(childComplexity int) int
+		EventType       func(childComplexity int) int
+		ID              func(childComplexity int) int
+		NextRetryAt     func(childComplexity int) int
+		Outcome         func(childComplexity int) int
+		RequestBody     func(childComplexity int) int
+		RequestHeaders  func(childComplexity int) int
+		ResponseBody    func(childComplexity int) int
+		ResponseHeaders func(childComplexity int) int
+		StartedAt       func(childComplexity int) int
+		StatusCode      func(childComplexity int) int
+		WebhookID       func(childComplexity int) int
+	}
+
+	DeliveryConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	DeliveryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Event struct {
+		CreatedAt      func(childComplexity int) int
+		Deliveries     func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.DeliveryFilter) int
+		ID             func(childComplexity int) int
+		IdempotencyKey func(childComplexity int) int
+		Payload        func(childComplexity int) int
+		Type           func(childComplexity int) int
+	}
+
+	EventConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	EventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Header struct {
 		Name  func(childComplexity int) int
 		Value func(childComplexity int) int
 	}
 
 	Mutation struct {
-		CreateAPIKey        func(childComplexity int, owner string, name *string, role *model.ApiKeyRole) int
-		CreateWebhook       func(childComplexity int, input model.CreateWebhookInput) int
-		DeleteWebhook       func(childComplexity int, id string) int
-		RemoveWebhookEvents func(childComplexity int, id string, events []string) int
-		RevokeAPIKey        func(childComplexity int, id string) int
-		RotateWebhookSecret func(childComplexity int, id string) int
-		UpdateWebhook       func(childComplexity int, id string, input model.UpdateWebhookInput) int
+		CreateAPIKey           func(childComplexity int, owner string, name *string, role *model.ApiKeyRole) int
+		CreateWebhook          func(childComplexity int, input model.CreateWebhookInput) int
+		DeleteWebhook          func(childComplexity int, id string) int
+		PingWebhook            func(childComplexity int, id string) int
+		PublishEvent           func(childComplexity int, input model.PublishEventInput) int
+		Redeliver              func(childComplexity int, deliveryID string) int
+		RemoveWebhookEvents    func(childComplexity int, id string, events []string) int
+		ReplayFailedDeliveries func(childComplexity int, webhookID string, since time.Time) int
+		RevokeAPIKey           func(childComplexity int, id string) int
+		RotateWebhookSecret    func(childComplexity int, id string) int
+		UpdateWebhook          func(childComplexity int, id string, input model.UpdateWebhookInput) int
 	}
 
 	PageInfo struct {
@@ -71,27 +144,43 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	PingResult struct {
+		DurationMs func(childComplexity int) int
+		Error      func(childComplexity int) int
+		Health     func(childComplexity int) int
+		StatusCode func(childComplexity int) int
+		WebhookID  func(childComplexity int) int
+	}
+
 	Query struct {
-		Me       func(childComplexity int) int
-		Node     func(childComplexity int, id string) int
-		Webhook  func(childComplexity int, id string) int
-		Webhooks func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.WebhookFilter) int
+		Deliveries func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.DeliveryFilter) int
+		Delivery   func(childComplexity int, id string) int
+		Event      func(childComplexity int, id string) int
+		Events     func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.EventFilter) int
+		Me         func(childComplexity int) int
+		Node       func(childComplexity int, id string) int
+		Webhook    func(childComplexity int, id string) int
+		Webhooks   func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.WebhookFilter) int
 	}
 
 	Webhook struct {
-		CreatedAt      func(childComplexity int) int
-		Description    func(childComplexity int) int
-		Enabled        func(childComplexity int) int
-		Events         func(childComplexity int) int
-		Filters        func(childComplexity int) int
-		Format         func(childComplexity int) int
-		HasBearerToken func(childComplexity int) int
-		HasSharedToken func(childComplexity int) int
-		Headers        func(childComplexity int) int
-		Health         func(childComplexity int) int
-		ID             func(childComplexity int) int
-		URL            func(childComplexity int) int
-		UpdatedAt      func(childComplexity int) int
+		ConsecutiveFailures func(childComplexity int) int
+		CreatedAt           func(childComplexity int) int
+		Deliveries          func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.DeliveryFilter) int
+		Description         func(childComplexity int) int
+		DisabledReason      func(childComplexity int) int
+		Enabled             func(childComplexity int) int
+		Events              func(childComplexity int) int
+		Filters             func(childComplexity int) int
+		Format              func(childComplexity int) int
+		HasBearerToken      func(childComplexity int) int
+		HasSharedToken      func(childComplexity int) int
+		Headers             func(childComplexity int) int
+		Health              func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		LastDeliveryAt      func(childComplexity int) int
+		URL                 func(childComplexity int) int
+		UpdatedAt           func(childComplexity int) int
 	}
 
 	WebhookConnection struct {
@@ -177,6 +266,276 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateWebhookPayload.Webhook(childComplexity), true
 
+	case "Delivery.attemptCount":
+		if e.ComplexityRoot.Delivery.AttemptCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.AttemptCount(childComplexity), true
+	case "Delivery.attempts":
+		if e.ComplexityRoot.Delivery.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.Attempts(childComplexity), true
+	case "Delivery.createdAt":
+		if e.ComplexityRoot.Delivery.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.CreatedAt(childComplexity), true
+	case "Delivery.event":
+		if e.ComplexityRoot.Delivery.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.Event(childComplexity), true
+	case "Delivery.id":
+		if e.ComplexityRoot.Delivery.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.ID(childComplexity), true
+	case "Delivery.lastAttempt":
+		if e.ComplexityRoot.Delivery.LastAttempt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.LastAttempt(childComplexity), true
+	case "Delivery.nextAttemptAt":
+		if e.ComplexityRoot.Delivery.NextAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.NextAttemptAt(childComplexity), true
+	case "Delivery.status":
+		if e.ComplexityRoot.Delivery.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.Status(childComplexity), true
+	case "Delivery.updatedAt":
+		if e.ComplexityRoot.Delivery.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.UpdatedAt(childComplexity), true
+	case "Delivery.webhook":
+		if e.ComplexityRoot.Delivery.Webhook == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.Webhook(childComplexity), true
+	case "Delivery.webhookId":
+		if e.ComplexityRoot.Delivery.WebhookID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.WebhookID(childComplexity), true
+
+	case "DeliveryAttempt.attemptNumber":
+		if e.ComplexityRoot.DeliveryAttempt.AttemptNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.AttemptNumber(childComplexity), true
+	case "DeliveryAttempt.delivery":
+		if e.ComplexityRoot.DeliveryAttempt.Delivery == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.Delivery(childComplexity), true
+	case "DeliveryAttempt.durationMs":
+		if e.ComplexityRoot.DeliveryAttempt.DurationMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.DurationMs(childComplexity), true
+	case "DeliveryAttempt.error":
+		if e.ComplexityRoot.DeliveryAttempt.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.Error(childComplexity), true
+	case "DeliveryAttempt.eventId":
+		if e.ComplexityRoot.DeliveryAttempt.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.EventID(childComplexity), true
+	case "DeliveryAttempt.eventType":
+		if e.ComplexityRoot.DeliveryAttempt.EventType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.EventType(childComplexity), true
+	case "DeliveryAttempt.id":
+		if e.ComplexityRoot.DeliveryAttempt.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.ID(childComplexity), true
+	case "DeliveryAttempt.nextRetryAt":
+		if e.ComplexityRoot.DeliveryAttempt.NextRetryAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.NextRetryAt(childComplexity), true
+	case "DeliveryAttempt.outcome":
+		if e.ComplexityRoot.DeliveryAttempt.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.Outcome(childComplexity), true
+	case "DeliveryAttempt.requestBody":
+		if e.ComplexityRoot.DeliveryAttempt.RequestBody == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.RequestBody(childComplexity), true
+	case "DeliveryAttempt.requestHeaders":
+		if e.ComplexityRoot.DeliveryAttempt.RequestHeaders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.RequestHeaders(childComplexity), true
+	case "DeliveryAttempt.responseBody":
+		if e.ComplexityRoot.DeliveryAttempt.ResponseBody == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.ResponseBody(childComplexity), true
+	case "DeliveryAttempt.responseHeaders":
+		if e.ComplexityRoot.DeliveryAttempt.ResponseHeaders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.ResponseHeaders(childComplexity), true
+	case "DeliveryAttempt.startedAt":
+		if e.ComplexityRoot.DeliveryAttempt.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.StartedAt(childComplexity), true
+	case "DeliveryAttempt.statusCode":
+		if e.ComplexityRoot.DeliveryAttempt.StatusCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.StatusCode(childComplexity), true
+	case "DeliveryAttempt.webhookId":
+		if e.ComplexityRoot.DeliveryAttempt.WebhookID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.WebhookID(childComplexity), true
+
+	case "DeliveryConnection.edges":
+		if e.ComplexityRoot.DeliveryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryConnection.Edges(childComplexity), true
+	case "DeliveryConnection.pageInfo":
+		if e.ComplexityRoot.DeliveryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryConnection.PageInfo(childComplexity), true
+	case "DeliveryConnection.totalCount":
+		if e.ComplexityRoot.DeliveryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryConnection.TotalCount(childComplexity), true
+
+	case "DeliveryEdge.cursor":
+		if e.ComplexityRoot.DeliveryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryEdge.Cursor(childComplexity), true
+	case "DeliveryEdge.node":
+		if e.ComplexityRoot.DeliveryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryEdge.Node(childComplexity), true
+
+	case "Event.createdAt":
+		if e.ComplexityRoot.Event.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.CreatedAt(childComplexity), true
+	case "Event.deliveries":
+		if e.ComplexityRoot.Event.Deliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Event_deliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Event.Deliveries(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.DeliveryFilter)), true
+	case "Event.id":
+		if e.ComplexityRoot.Event.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.ID(childComplexity), true
+	case "Event.idempotencyKey":
+		if e.ComplexityRoot.Event.IdempotencyKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.IdempotencyKey(childComplexity), true
+	case "Event.payload":
+		if e.ComplexityRoot.Event.Payload == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.Payload(childComplexity), true
+	case "Event.type":
+		if e.ComplexityRoot.Event.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.Type(childComplexity), true
+
+	case "EventConnection.edges":
+		if e.ComplexityRoot.EventConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventConnection.Edges(childComplexity), true
+	case "EventConnection.pageInfo":
+		if e.ComplexityRoot.EventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventConnection.PageInfo(childComplexity), true
+	case "EventConnection.totalCount":
+		if e.ComplexityRoot.EventConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventConnection.TotalCount(childComplexity), true
+
+	case "EventEdge.cursor":
+		if e.ComplexityRoot.EventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventEdge.Cursor(childComplexity), true
+	case "EventEdge.node":
+		if e.ComplexityRoot.EventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventEdge.Node(childComplexity), true
+
 	case "Header.name":
 		if e.ComplexityRoot.Header.Name == nil {
 			break
@@ -223,6 +582,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteWebhook(childComplexity, args["id"].(string)), true
+	case "Mutation.pingWebhook":
+		if e.ComplexityRoot.Mutation.PingWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_pingWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PingWebhook(childComplexity, args["id"].(string)), true
+	case "Mutation.publishEvent":
+		if e.ComplexityRoot.Mutation.PublishEvent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishEvent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishEvent(childComplexity, args["input"].(model.PublishEventInput)), true
+	case "Mutation.redeliver":
+		if e.ComplexityRoot.Mutation.Redeliver == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_redeliver_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Redeliver(childComplexity, args["deliveryId"].(string)), true
 	case "Mutation.removeWebhookEvents":
 		if e.ComplexityRoot.Mutation.RemoveWebhookEvents == nil {
 			break
@@ -234,6 +626,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveWebhookEvents(childComplexity, args["id"].(string), args["events"].([]string)), true
+	case "Mutation.replayFailedDeliveries":
+		if e.ComplexityRoot.Mutation.ReplayFailedDeliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_replayFailedDeliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReplayFailedDeliveries(childComplexity, args["webhookId"].(string), args["since"].(time.Time)), true
 	case "Mutation.revokeApiKey":
 		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
 			break
@@ -293,6 +696,82 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "PingResult.durationMs":
+		if e.ComplexityRoot.PingResult.DurationMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PingResult.DurationMs(childComplexity), true
+	case "PingResult.error":
+		if e.ComplexityRoot.PingResult.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PingResult.Error(childComplexity), true
+	case "PingResult.health":
+		if e.ComplexityRoot.PingResult.Health == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PingResult.Health(childComplexity), true
+	case "PingResult.statusCode":
+		if e.ComplexityRoot.PingResult.StatusCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PingResult.StatusCode(childComplexity), true
+	case "PingResult.webhookId":
+		if e.ComplexityRoot.PingResult.WebhookID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PingResult.WebhookID(childComplexity), true
+
+	case "Query.deliveries":
+		if e.ComplexityRoot.Query.Deliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_deliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Deliveries(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.DeliveryFilter)), true
+	case "Query.delivery":
+		if e.ComplexityRoot.Query.Delivery == nil {
+			break
+		}
+
+		args, err := ec.field_Query_delivery_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Delivery(childComplexity, args["id"].(string)), true
+	case "Query.event":
+		if e.ComplexityRoot.Query.Event == nil {
+			break
+		}
+
+		args, err := ec.field_Query_event_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Event(childComplexity, args["id"].(string)), true
+	case "Query.events":
+		if e.ComplexityRoot.Query.Events == nil {
+			break
+		}
+
+		args, err := ec.field_Query_events_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Events(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.EventFilter)), true
+
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -333,18 +812,41 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Webhooks(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.WebhookFilter)), true
 
+	case "Webhook.consecutiveFailures":
+		if e.ComplexityRoot.Webhook.ConsecutiveFailures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.ConsecutiveFailures(childComplexity), true
 	case "Webhook.createdAt":
 		if e.ComplexityRoot.Webhook.CreatedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Webhook.CreatedAt(childComplexity), true
+	case "Webhook.deliveries":
+		if e.ComplexityRoot.Webhook.Deliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Webhook_deliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Webhook.Deliveries(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.DeliveryFilter)), true
 	case "Webhook.description":
 		if e.ComplexityRoot.Webhook.Description == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Webhook.Description(childComplexity), true
+	case "Webhook.disabledReason":
+		if e.ComplexityRoot.Webhook.DisabledReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.DisabledReason(childComplexity), true
 	case "Webhook.enabled":
 		if e.ComplexityRoot.Webhook.Enabled == nil {
 			break
@@ -399,6 +901,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Webhook.ID(childComplexity), true
+	case "Webhook.lastDeliveryAt":
+		if e.ComplexityRoot.Webhook.LastDeliveryAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.LastDeliveryAt(childComplexity), true
 	case "Webhook.url":
 		if e.ComplexityRoot.Webhook.URL == nil {
 			break
@@ -454,7 +962,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("CreateWebhookInput", ec.unmarshalInputCreateWebhookInput),
+			graphql.NewInputUnmarshaler("DeliveryFilter", ec.unmarshalInputDeliveryFilter),
+			graphql.NewInputUnmarshaler("EventFilter", ec.unmarshalInputEventFilter),
 			graphql.NewInputUnmarshaler("HeaderInput", ec.unmarshalInputHeaderInput),
+			graphql.NewInputUnmarshaler("PublishEventInput", ec.unmarshalInputPublishEventInput),
 			graphql.NewInputUnmarshaler("UpdateWebhookInput", ec.unmarshalInputUpdateWebhookInput),
 			graphql.NewInputUnmarshaler("WebhookFilter", ec.unmarshalInputWebhookFilter),
 		)
@@ -532,7 +1043,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "apikey.graphqls" "schema.graphqls" "webhook.graphqls"
+//go:embed "apikey.graphqls" "delivery.graphqls" "event.graphqls" "schema.graphqls" "webhook.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -545,6 +1056,8 @@ func sourceData(filename string) string {
 
 var sources = []*ast.Source{
 	{Name: "apikey.graphqls", Input: sourceData("apikey.graphqls"), BuiltIn: false},
+	{Name: "delivery.graphqls", Input: sourceData("delivery.graphqls"), BuiltIn: false},
+	{Name: "event.graphqls", Input: sourceData("event.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
 	{Name: "webhook.graphqls", Input: sourceData("webhook.graphqls"), BuiltIn: false},
 }
@@ -590,6 +1103,134 @@ func (ec *executionContext) childFields_CreateWebhookPayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type CreateWebhookPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Delivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Delivery_id(ctx, field)
+	case "webhook":
+		return ec.fieldContext_Delivery_webhook(ctx, field)
+	case "webhookId":
+		return ec.fieldContext_Delivery_webhookId(ctx, field)
+	case "event":
+		return ec.fieldContext_Delivery_event(ctx, field)
+	case "status":
+		return ec.fieldContext_Delivery_status(ctx, field)
+	case "attemptCount":
+		return ec.fieldContext_Delivery_attemptCount(ctx, field)
+	case "nextAttemptAt":
+		return ec.fieldContext_Delivery_nextAttemptAt(ctx, field)
+	case "lastAttempt":
+		return ec.fieldContext_Delivery_lastAttempt(ctx, field)
+	case "attempts":
+		return ec.fieldContext_Delivery_attempts(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Delivery_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Delivery_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Delivery", field.Name)
+}
+
+func (ec *executionContext) childFields_DeliveryAttempt(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DeliveryAttempt_id(ctx, field)
+	case "delivery":
+		return ec.fieldContext_DeliveryAttempt_delivery(ctx, field)
+	case "webhookId":
+		return ec.fieldContext_DeliveryAttempt_webhookId(ctx, field)
+	case "eventId":
+		return ec.fieldContext_DeliveryAttempt_eventId(ctx, field)
+	case "eventType":
+		return ec.fieldContext_DeliveryAttempt_eventType(ctx, field)
+	case "attemptNumber":
+		return ec.fieldContext_DeliveryAttempt_attemptNumber(ctx, field)
+	case "outcome":
+		return ec.fieldContext_DeliveryAttempt_outcome(ctx, field)
+	case "statusCode":
+		return ec.fieldContext_DeliveryAttempt_statusCode(ctx, field)
+	case "error":
+		return ec.fieldContext_DeliveryAttempt_error(ctx, field)
+	case "durationMs":
+		return ec.fieldContext_DeliveryAttempt_durationMs(ctx, field)
+	case "requestHeaders":
+		return ec.fieldContext_DeliveryAttempt_requestHeaders(ctx, field)
+	case "requestBody":
+		return ec.fieldContext_DeliveryAttempt_requestBody(ctx, field)
+	case "responseHeaders":
+		return ec.fieldContext_DeliveryAttempt_responseHeaders(ctx, field)
+	case "responseBody":
+		return ec.fieldContext_DeliveryAttempt_responseBody(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_DeliveryAttempt_startedAt(ctx, field)
+	case "nextRetryAt":
+		return ec.fieldContext_DeliveryAttempt_nextRetryAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeliveryAttempt", field.Name)
+}
+
+func (ec *executionContext) childFields_DeliveryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DeliveryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DeliveryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_DeliveryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeliveryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DeliveryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_DeliveryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_DeliveryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeliveryEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Event(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Event_id(ctx, field)
+	case "type":
+		return ec.fieldContext_Event_type(ctx, field)
+	case "payload":
+		return ec.fieldContext_Event_payload(ctx, field)
+	case "idempotencyKey":
+		return ec.fieldContext_Event_idempotencyKey(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Event_createdAt(ctx, field)
+	case "deliveries":
+		return ec.fieldContext_Event_deliveries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Event", field.Name)
+}
+
+func (ec *executionContext) childFields_EventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_EventConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_EventConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_EventConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EventConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_EventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_EventEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_EventEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EventEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Header(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -612,6 +1253,22 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PingResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "webhookId":
+		return ec.fieldContext_PingResult_webhookId(ctx, field)
+	case "health":
+		return ec.fieldContext_PingResult_health(ctx, field)
+	case "statusCode":
+		return ec.fieldContext_PingResult_statusCode(ctx, field)
+	case "durationMs":
+		return ec.fieldContext_PingResult_durationMs(ctx, field)
+	case "error":
+		return ec.fieldContext_PingResult_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PingResult", field.Name)
 }
 
 func (ec *executionContext) childFields_Webhook(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -642,6 +1299,14 @@ func (ec *executionContext) childFields_Webhook(ctx context.Context, field graph
 		return ec.fieldContext_Webhook_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Webhook_updatedAt(ctx, field)
+	case "disabledReason":
+		return ec.fieldContext_Webhook_disabledReason(ctx, field)
+	case "consecutiveFailures":
+		return ec.fieldContext_Webhook_consecutiveFailures(ctx, field)
+	case "lastDeliveryAt":
+		return ec.fieldContext_Webhook_lastDeliveryAt(ctx, field)
+	case "deliveries":
+		return ec.fieldContext_Webhook_deliveries(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Webhook", field.Name)
 }

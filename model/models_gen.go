@@ -3,6 +3,8 @@
 package model
 
 import (
+	"time"
+
 	"github.com/99designs/gqlgen/graphql"
 )
 
@@ -37,6 +39,37 @@ type CreateWebhookPayload struct {
 	Webhook *Webhook `json:"webhook"`
 	// The signing secret; this is the only time it is shown.
 	Secret string `json:"secret"`
+}
+
+type DeliveryFilter struct {
+	WebhookID *string         `json:"webhookId,omitempty"`
+	EventID   *string         `json:"eventId,omitempty"`
+	Status    *DeliveryStatus `json:"status,omitempty"`
+}
+
+type EventFilter struct {
+	Type *string `json:"type,omitempty"`
+	// Events created at or after this time.
+	Since *time.Time `json:"since,omitempty"`
+	// Events created before this time.
+	Until *time.Time `json:"until,omitempty"`
+}
+
+// The answer to a ping.
+type PingResult struct {
+	WebhookID  string       `json:"webhookId"`
+	Health     HealthStatus `json:"health"`
+	StatusCode *int         `json:"statusCode,omitempty"`
+	DurationMs int          `json:"durationMs"`
+	Error      *string      `json:"error,omitempty"`
+}
+
+type PublishEventInput struct {
+	Type string `json:"type"`
+	// Any JSON object.
+	Payload JSON `json:"payload"`
+	// The same key from the same owner within 24 hours returns the first event and creates nothing.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
 // Any subset of the create fields; omitted fields are untouched. An empty string clears bearerToken or sharedToken.

@@ -51,3 +51,35 @@ type WebhookFilter struct {
 	Health      *HealthStatus
 	URLContains *string
 }
+
+// EventConnection is a page of events.
+type EventConnection struct {
+	Edges    []*EventEdge
+	PageInfo *PageInfo
+	Count    Counter
+}
+
+// TotalCount counts every event the connection pages through.
+func (c *EventConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }
+
+// EventEdge is an event and its cursor.
+type EventEdge struct {
+	Cursor string
+	Node   *Event
+}
+
+// DeliveryConnection is a page of deliveries.
+type DeliveryConnection struct {
+	Edges    []*DeliveryEdge
+	PageInfo *PageInfo
+	Count    Counter
+}
+
+// TotalCount counts every delivery the connection pages through.
+func (c *DeliveryConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }
+
+// DeliveryEdge is a delivery and its cursor.
+type DeliveryEdge struct {
+	Cursor string
+	Node   *Delivery
+}

@@ -32,6 +32,13 @@ type Webhook struct {
 	SharedToken     string `gorm:"type:text;not null"`
 
 	Health HealthStatus `gorm:"size:16;not null"`
+	// DisabledReason says why Hookline disabled the webhook; nil when it is
+	// enabled or was disabled through the API.
+	DisabledReason      *string `gorm:"type:text"`
+	ConsecutiveFailures int     `gorm:"not null"`
+	// FailingSince is when the current run of failed attempts began.
+	FailingSince   *time.Time
+	LastDeliveryAt *time.Time
 
 	CreatedAt time.Time `gorm:"not null;index:idx_webhooks_owner_created,priority:2"`
 	UpdatedAt time.Time `gorm:"not null"`

@@ -19,6 +19,12 @@ func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
 		return asNode(nullIfNotFound(r.Store.Webhook(ctx, owner, id)))
 	case strings.HasPrefix(id, model.PrefixAPIKey):
 		return asNode(nullIfNotFound(r.Store.APIKey(ctx, owner, id)))
+	case strings.HasPrefix(id, model.PrefixEvent):
+		return asNode(nullIfNotFound(r.Store.Event(ctx, owner, id)))
+	case strings.HasPrefix(id, model.PrefixDelivery):
+		return asNode(nullIfNotFound(r.Store.Delivery(ctx, owner, id)))
+	case strings.HasPrefix(id, model.PrefixAttempt):
+		return asNode(nullIfNotFound(r.Store.Attempt(ctx, owner, id)))
 	}
 	return nil, nil
 }

@@ -7,11 +7,13 @@ package resolver
 import (
 	"log/slog"
 
+	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/store"
 )
 
 // Resolver is the root resolver; it holds the dependencies every resolver uses.
 type Resolver struct {
 	Store  *store.Store
+	Engine *delivery.Engine
 	Logger *slog.Logger
 }

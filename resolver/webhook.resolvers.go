@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/hookline/hookline/graph"
 	"github.com/hookline/hookline/model"
 )
 
@@ -91,3 +92,8 @@ func (r *queryResolver) Webhooks(ctx context.Context, first *int, after *string,
 	}
 	return r.Store.Webhooks(ctx, owner, filter, model.PageArgs{First: first, After: after, Last: last, Before: before})
 }
+
+// Webhook returns graph.WebhookResolver implementation.
+func (r *Resolver) Webhook() graph.WebhookResolver { return &webhookResolver{r} }
+
+type webhookResolver struct{ *Resolver }

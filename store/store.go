@@ -211,7 +211,7 @@ func (s *Store) Ping(ctx context.Context) error { return s.ping(ctx) }
 func (s *Store) Dialect() string { return s.dialect }
 
 func (s *Store) migrate(ctx context.Context) error {
-	if err := s.db.WithContext(ctx).AutoMigrate(&model.ApiKey{}, &model.Webhook{}); err != nil {
+	if err := s.db.WithContext(ctx).AutoMigrate(&model.ApiKey{}, &model.Webhook{}, &model.Event{}, &model.Delivery{}, &model.DeliveryAttempt{}); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil

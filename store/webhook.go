@@ -42,10 +42,20 @@ func (s *Store) UpdateWebhook(ctx context.Context, owner, id string, change func
 		if err != nil {
 			return err
 		}
+		wasEnabled := w.Enabled
 		if err := change(&w); err != nil {
 			return err
 		}
 		w.UpdatedAt = now()
+		switch {
+		case wasEnabled && !w.Enabled:
+			if err := cancelPending(tx, w.ID, w.UpdatedAt); err != nil {
+				return err
+			}
+		case !wasEnabled && w.Enabled:
+			// A fresh start: the failures that disabled it are history.
+			w.DisabledReason, w.ConsecutiveFailures, w.FailingSince = nil, 0, nil
+		}
 		return tx.Save(&w).Error
 	})
 	if err != nil {
@@ -54,16 +64,22 @@ func (s *Store) UpdateWebhook(ctx context.Context, owner, id string, change func
 	return &w, nil
 }
 
-// DeleteWebhook deletes the owner's webhook, or returns NOT_FOUND.
+// DeleteWebhook deletes the owner's webhook and cancels its unfinished
+// deliveries, or returns NOT_FOUND. Its deliveries and attempts stay on record.
 func (s *Store) DeleteWebhook(ctx context.Context, owner, id string) error {
-	res := s.db.WithContext(ctx).Where("owner = ? AND id = ?", owner, id).Delete(&model.Webhook{})
-	if res.Error != nil {
-		return fmt.Errorf("delete webhook: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return model.Errorf(model.ErrNotFound, "webhook %s not found", id)
-	}
-	return nil
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Where("owner = ? AND id = ?", owner, id).Delete(&model.Webhook{})
+		if res.Error != nil {
+			return fmt.Errorf("delete webhook: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return model.Errorf(model.ErrNotFound, "webhook %s not found", id)
+		}
+		if err := cancelPending(tx, id, now()); err != nil {
+			return fmt.Errorf("delete webhook: %w", err)
+		}
+		return nil
+	})
 }
 
 // Webhooks returns a page of the owner's webhooks, newest first.

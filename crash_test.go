@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hookline/hookline/model"
+	"github.com/hookline/hookline/store/storetest"
+)
+
+// TestMain lets the test binary act as a Hookline process for the crash test.
+func TestMain(m *testing.M) {
+	if os.Getenv("HOOKLINE_TEST_CHILD") == "1" {
+		ctx, stop := context.WithCancel(context.Background())
+		defer stop()
+		if err := run(ctx, nil, os.Getenv, os.Stdout, nil); err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// child is a Hookline process started from the test binary.
+type child struct {
+	cmd  *exec.Cmd
+	addr string
+}
+
+var listenLine = regexp.MustCompile(`msg="hookline listening" addr=(\S+)`)
+
+func startChild(tb testing.TB, env ...string) *child {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "HOOKLINE_TEST_CHILD=1", "HOOKLINE_ADDR=127.0.0.1:0")
+	cmd.Env = append(cmd.Env, env...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if m := listenLine.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+		io.Copy(io.Discard, out)
+	}()
+	select {
+	case a := <-addr:
+		return &child{cmd: cmd, addr: a}
+	case <-time.After(20 * time.Second):
+		tb.Fatal("child did not start listening within 20s")
+	}
+	return nil
+}
+
+// TestCrashLosesNothing kills a delivering process with SIGKILL and checks
+// that a restarted one delivers every event.
+func TestCrashLosesNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, newURL func(testing.TB) string) {
+		dbURL := newURL(t)
+		if strings.HasPrefix(dbURL, "sqlite://") {
+			dbURL = "sqlite://" + t.TempDir() + "/crash.db"
+		}
+		const adminKey = "crash-test-admin-key-0123456789"
+		env := []string{
+			"HOOKLINE_DATABASE_URL=" + dbURL, "HOOKLINE_ADMIN_KEY=" + adminKey,
+			"HOOKLINE_ALLOW_PRIVATE_TARGETS=true", "HOOKLINE_DELIVERY_TIMEOUT=2s",
+			"HOOKLINE_DELIVERY_LEASE=3s", "HOOKLINE_RETRY_SCHEDULE=100ms", "HOOKLINE_POLL_INTERVAL=100ms",
+		}
+		var (
+			mu   sync.Mutex
+			seen = map[string]int{}
+			gate = make(chan struct{}) // holds deliveries after the 20th until the kill
+		)
+		rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) int {
+			if n > 20 {
+				select {
+				case <-gate:
+				case <-r.Context().Done(): // the sender died mid-request
+					return 0
+				}
+			}
+			mu.Lock()
+			seen[r.Header.Get("webhook-id")]++
+			mu.Unlock()
+			return http.StatusOK
+		})
+		first := startChild(t, env...)
+		c := &client{url: "http://" + first.addr + "/graphql", key: adminKey}
+		c.createWebhook(t, map[string]any{"url": rc.URL + "/crash", "events": []string{"*"}})
+		const events = 300
+		ids := make([]string, 0, events)
+		for i := range events {
+			ids = append(ids, c.publish(t, "crash.test", map[string]any{"n": i}, "").ID)
+		}
+		eventually(t, 20*time.Second, "deliveries to be in flight", func() bool { return rc.count("/crash") > 20 })
+		if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		first.cmd.Wait()
+		close(gate)
+		mu.Lock()
+		atKill := len(seen)
+		mu.Unlock()
+
+		second := startChild(t, env...)
+		c.url = "http://" + second.addr + "/graphql"
+		eventually(t, 60*time.Second, "every event to arrive", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(seen) == events
+		})
+		mu.Lock()
+		for _, id := range ids {
+			if seen[id] == 0 {
+				t.Errorf("event %s never arrived", id)
+			}
+		}
+		mu.Unlock()
+		if atKill >= events {
+			t.Errorf("all %d events had arrived before the kill; the test did not kill mid-stream", events)
+		}
+		var out struct{ Deliveries struct{ TotalCount int } }
+		eventually(t, 20*time.Second, "every delivery to be SUCCEEDED", func() bool {
+			c.mustDo(t, `{ deliveries(filter: {status: SUCCEEDED}) { totalCount } }`, nil, &out)
+			return out.Deliveries.TotalCount == events
+		})
+	})
+}
+
+// TestTwoProcessesShareTheQueue runs two engines on one database: every
+// delivery is made exactly once while both are alive, and both take part.
+func TestTwoProcessesShareTheQueue(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, newURL func(testing.TB) string) {
+		dbURL := newURL(t)
+		if strings.HasPrefix(dbURL, "sqlite://") {
+			dbURL = "sqlite://" + t.TempDir() + "/shared.db"
+		}
+		var (
+			mu     sync.Mutex
+			seen   = map[string]int{}
+			agents = map[string]int{}
+		)
+		rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) int {
+			time.Sleep(2 * time.Millisecond)
+			mu.Lock()
+			seen[r.Header.Get("webhook-id")]++
+			agents[r.Header.Get("User-Agent")]++
+			mu.Unlock()
+			return http.StatusOK
+		})
+		newProcess := func(name string) *testServer {
+			cfg := testDeliveryConfig()
+			cfg.UserAgent = "Hookline/" + name
+			cfg.Workers = 4
+			return newTestServerWith(t, dbURL, cfg)
+		}
+		a := newProcess("a")
+		newProcess("b")
+		c := a.newKey(t, "acme", model.ApiKeyRoleMember)
+		c.createWebhook(t, map[string]any{"url": rc.URL + "/shared", "events": []string{"*"}})
+		const events = 400
+		for i := range events {
+			c.publish(t, "shared.test", map[string]any{"n": i}, "")
+		}
+		eventually(t, 60*time.Second, "every event to arrive", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(seen) == events
+		})
+		mu.Lock()
+		defer mu.Unlock()
+		for id, n := range seen {
+			if n != 1 {
+				t.Errorf("event %s delivered %d times; want exactly once", id, n)
+			}
+		}
+		if len(agents) != 2 {
+			t.Errorf("deliveries by process: %v; want both processes to deliver", agents)
+		}
+	})
+}

@@ -1,0 +1,144 @@
+package model
+
+import (
+	"io"
+	"strconv"
+	"time"
+)
+
+// Event is something that happened, published by an owner.
+type Event struct {
+	ID             string  `gorm:"primaryKey;size:40;index:idx_events_owner_created,priority:3"`
+	Owner          string  `gorm:"size:128;not null;index:idx_events_owner_created,priority:1;uniqueIndex:idx_events_dedup,priority:1"`
+	Type           string  `gorm:"size:128;not null"`
+	Payload        JSON    `gorm:"type:longtext;not null"`
+	IdempotencyKey *string `gorm:"size:255"`
+	// DedupKey holds IdempotencyKey while it deduplicates (24 hours); a
+	// unique index on it makes concurrent publishes with one key safe.
+	DedupKey  *string   `gorm:"size:255;uniqueIndex:idx_events_dedup,priority:2"`
+	CreatedAt time.Time `gorm:"not null;index:idx_events_owner_created,priority:2"`
+}
+
+func (Event) IsNode() {}
+
+// IdempotencyWindow is how long an idempotency key returns its first event.
+const IdempotencyWindow = 24 * time.Hour
+
+// DeliveryStatus is where a delivery stands.
+type DeliveryStatus string
+
+const (
+	DeliveryStatusPending   DeliveryStatus = "PENDING"
+	DeliveryStatusSucceeded DeliveryStatus = "SUCCEEDED"
+	DeliveryStatusRetrying  DeliveryStatus = "RETRYING"
+	DeliveryStatusDead      DeliveryStatus = "DEAD"
+	DeliveryStatusCancelled DeliveryStatus = "CANCELLED"
+)
+
+// IsValid reports whether s is one of the known statuses.
+func (s DeliveryStatus) IsValid() bool {
+	switch s {
+	case DeliveryStatusPending, DeliveryStatusSucceeded, DeliveryStatusRetrying, DeliveryStatusDead, DeliveryStatusCancelled:
+		return true
+	}
+	return false
+}
+
+func (s DeliveryStatus) String() string { return string(s) }
+
+// UnmarshalGQL implements graphql.Unmarshaler.
+func (s *DeliveryStatus) UnmarshalGQL(v any) error { return unmarshalEnum(v, s, "DeliveryStatus") }
+
+// MarshalGQL implements graphql.Marshaler.
+func (s DeliveryStatus) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(s))) }
+
+// Delivery is one event on its way to one webhook. Pending and retrying
+// deliveries are the queue: a worker claims a due row by pushing its
+// NextAttemptAt forward by a lease and stamping LeaseToken, so a row whose
+// worker died becomes due again when the lease runs out.
+type Delivery struct {
+	ID            string         `gorm:"primaryKey;size:40;index:idx_deliveries_owner_created,priority:3;index:idx_deliveries_webhook_created,priority:3;index:idx_deliveries_event_created,priority:3"`
+	Owner         string         `gorm:"size:128;not null;index:idx_deliveries_owner_created,priority:1"`
+	EventID       string         `gorm:"size:40;not null;index:idx_deliveries_event_created,priority:1"`
+	WebhookID     string         `gorm:"size:40;not null;index:idx_deliveries_webhook_created,priority:1"`
+	Status        DeliveryStatus `gorm:"size:16;not null;index:idx_deliveries_due,priority:1"`
+	AttemptCount  int            `gorm:"not null"`
+	NextAttemptAt *time.Time     `gorm:"index:idx_deliveries_due,priority:2"`
+	LeaseToken    string         `gorm:"size:32;not null"`
+	LastAttemptID *string        `gorm:"size:40"`
+	CreatedAt     time.Time      `gorm:"not null;index:idx_deliveries_owner_created,priority:2;index:idx_deliveries_webhook_created,priority:2;index:idx_deliveries_event_created,priority:2"`
+	UpdatedAt     time.Time      `gorm:"not null"`
+}
+
+func (Delivery) IsNode() {}
+
+// Final reports whether no more attempts are planned.
+func (d *Delivery) Final() bool {
+	return d.Status == DeliveryStatusSucceeded || d.Status == DeliveryStatusDead || d.Status == DeliveryStatusCancelled
+}
+
+// AttemptOutcome is how one attempt ended.
+type AttemptOutcome string
+
+const (
+	AttemptOutcomeSuccess AttemptOutcome = "SUCCESS"
+	AttemptOutcomeFailure AttemptOutcome = "FAILURE"
+)
+
+// IsValid reports whether o is one of the known outcomes.
+func (o AttemptOutcome) IsValid() bool {
+	return o == AttemptOutcomeSuccess || o == AttemptOutcomeFailure
+}
+
+func (o AttemptOutcome) String() string { return string(o) }
+
+// UnmarshalGQL implements graphql.Unmarshaler.
+func (o *AttemptOutcome) UnmarshalGQL(v any) error { return unmarshalEnum(v, o, "AttemptOutcome") }
+
+// MarshalGQL implements graphql.Marshaler.
+func (o AttemptOutcome) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(o))) }
+
+// DeliveryAttempt is the record of one POST of a delivery: what was sent and
+// what came back.
+type DeliveryAttempt struct {
+	ID              string         `gorm:"primaryKey;size:40"`
+	Owner           string         `gorm:"size:128;not null"`
+	DeliveryID      string         `gorm:"size:40;not null;index:idx_attempts_delivery,priority:1"`
+	WebhookID       string         `gorm:"size:40;not null"`
+	EventID         string         `gorm:"size:40;not null"`
+	EventType       string         `gorm:"size:128;not null"`
+	AttemptNumber   int            `gorm:"not null;index:idx_attempts_delivery,priority:2"`
+	Outcome         AttemptOutcome `gorm:"size:16;not null"`
+	StatusCode      *int
+	Error           *string   `gorm:"type:text"`
+	DurationMs      int       `gorm:"not null"`
+	RequestHeaders  []Header  `gorm:"type:text;serializer:json;not null"`
+	RequestBody     string    `gorm:"type:longtext;not null"`
+	ResponseHeaders []Header  `gorm:"type:text;serializer:json;not null"`
+	ResponseBody    string    `gorm:"type:mediumtext;not null"`
+	StartedAt       time.Time `gorm:"not null"`
+	NextRetryAt     *time.Time
+}
+
+func (DeliveryAttempt) IsNode() {}
+
+// AttemptRecord is an attempt and what it decided for its delivery.
+type AttemptRecord struct {
+	Attempt *DeliveryAttempt
+	// Status and NextAttemptAt are the delivery's new state.
+	Status        DeliveryStatus
+	NextAttemptAt *time.Time
+	// DisableReason, when set, disables the webhook at once (410 Gone).
+	DisableReason string
+	// DisableAfter disables a webhook that has failed every attempt for
+	// this long, with at least MinFailuresToDisable consecutive failures.
+	DisableAfter time.Duration
+}
+
+// Health thresholds.
+const (
+	// UnhealthyAfterFailures consecutive failed attempts make a webhook UNHEALTHY.
+	UnhealthyAfterFailures = 3
+	// MinFailuresToDisable consecutive failures are needed, besides time, to disable a webhook automatically.
+	MinFailuresToDisable = 10
+)

@@ -1,0 +1,159 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/hookline/hookline/model"
+)
+
+// PublishEvent stores ev and, in the same transaction, one pending delivery
+// for each of the owner's enabled webhooks subscribed to ev.Type (or "*") for
+// which match returns true. When ev.DedupKey is set and the owner published
+// an event with that key within model.IdempotencyWindow, it stores nothing
+// and returns that event with created false.
+func (s *Store) PublishEvent(ctx context.Context, ev *model.Event, match func(*model.Webhook) bool) (_ *model.Event, _ []*model.Delivery, created bool, _ error) {
+	var (
+		deliveries []*model.Delivery
+		dup        *model.Event
+	)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if ev.DedupKey != nil {
+			var err error
+			if dup, err = claimDedupKey(tx, ev); err != nil || dup != nil {
+				return err
+			}
+		}
+		if err := tx.Create(ev).Error; err != nil {
+			return err
+		}
+		hooks, err := subscribedWebhooks(tx, ev.Owner, ev.Type)
+		if err != nil {
+			return err
+		}
+		due := ev.CreatedAt
+		for _, w := range hooks {
+			if !match(w) {
+				continue
+			}
+			deliveries = append(deliveries, &model.Delivery{
+				ID: model.NewID(model.PrefixDelivery), Owner: ev.Owner, EventID: ev.ID, WebhookID: w.ID,
+				Status: model.DeliveryStatusPending, NextAttemptAt: &due, CreatedAt: ev.CreatedAt, UpdatedAt: ev.CreatedAt,
+			})
+		}
+		if len(deliveries) > 0 {
+			return tx.CreateInBatches(deliveries, 500).Error
+		}
+		return nil
+	})
+	if errors.Is(err, gorm.ErrDuplicatedKey) && ev.DedupKey != nil {
+		// A concurrent publish with the same key won the insert.
+		existing, err := s.eventByDedupKey(ctx, ev.Owner, *ev.DedupKey)
+		return existing, nil, false, err
+	}
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("publish event: %w", err)
+	}
+	if dup != nil {
+		return dup, nil, false, nil
+	}
+	return ev, deliveries, true, nil
+}
+
+// claimDedupKey returns the owner's live event with ev's key, if any. A key
+// older than the window is released so that ev can take it.
+func claimDedupKey(tx *gorm.DB, ev *model.Event) (*model.Event, error) {
+	var prev model.Event
+	err := tx.Where("owner = ? AND dedup_key = ?", ev.Owner, *ev.DedupKey).Take(&prev).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if prev.CreatedAt.After(ev.CreatedAt.Add(-model.IdempotencyWindow)) {
+		return &prev, nil
+	}
+	return nil, tx.Model(&prev).Update("dedup_key", nil).Error
+}
+
+func (s *Store) eventByDedupKey(ctx context.Context, owner, key string) (*model.Event, error) {
+	var ev model.Event
+	if err := s.db.WithContext(ctx).Where("owner = ? AND dedup_key = ?", owner, key).Take(&ev).Error; err != nil {
+		return nil, fmt.Errorf("publish event: find event of idempotency key: %w", err)
+	}
+	return &ev, nil
+}
+
+// subscribedWebhooks returns the owner's enabled webhooks subscribed to
+// eventType or to every type, locked against concurrent updates on MySQL so
+// that a webhook disabled meanwhile gets no delivery.
+func subscribedWebhooks(tx *gorm.DB, owner, eventType string) ([]*model.Webhook, error) {
+	var hooks []*model.Webhook
+	err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthShare}).
+		Where("owner = ? AND enabled = ?", owner, true).
+		Where("(events LIKE ? ESCAPE '!' OR events LIKE ? ESCAPE '!')", `%"`+likeEscape(eventType)+`"%`, `%"`+model.WildcardEvent+`"%`).
+		Find(&hooks).Error
+	return hooks, err
+}
+
+// Event returns the owner's event with that ID, or NOT_FOUND.
+func (s *Store) Event(ctx context.Context, owner, id string) (*model.Event, error) {
+	if !model.ValidID(id, model.PrefixEvent) {
+		return nil, model.Errorf(model.ErrNotFound, "event %s not found", id)
+	}
+	var ev model.Event
+	if err := s.db.WithContext(ctx).Where("owner = ? AND id = ?", owner, id).Take(&ev).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, model.Errorf(model.ErrNotFound, "event %s not found", id)
+		}
+		return nil, fmt.Errorf("get event: %w", err)
+	}
+	return &ev, nil
+}
+
+// EventsByID returns the events with those IDs, of any owner, by ID.
+func (s *Store) EventsByID(ctx context.Context, ids []string) (map[string]*model.Event, error) {
+	var events []*model.Event
+	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&events).Error; err != nil {
+		return nil, fmt.Errorf("get events: %w", err)
+	}
+	out := make(map[string]*model.Event, len(events))
+	for _, ev := range events {
+		out[ev.ID] = ev
+	}
+	return out, nil
+}
+
+// Events returns a page of the owner's events, newest first.
+func (s *Store) Events(ctx context.Context, owner string, filter *model.EventFilter, args model.PageArgs) (*model.EventConnection, error) {
+	if filter == nil {
+		filter = &model.EventFilter{}
+	}
+	base := func() *gorm.DB {
+		q := s.db.Model(&model.Event{}).Where("owner = ?", owner)
+		if filter.Type != nil {
+			q = q.Where("type = ?", *filter.Type)
+		}
+		if filter.Since != nil {
+			q = q.Where("created_at >= ?", filter.Since.UTC())
+		}
+		if filter.Until != nil {
+			q = q.Where("created_at < ?", filter.Until.UTC())
+		}
+		return q
+	}
+	rows, info, err := page(ctx, base, args, func(ev *model.Event) cursor { return cursor{ev.CreatedAt, ev.ID} })
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.EventConnection{Edges: make([]*model.EventEdge, len(rows)), PageInfo: info, Count: counter(base)}
+	for i, ev := range rows {
+		conn.Edges[i] = &model.EventEdge{Cursor: cursor{ev.CreatedAt, ev.ID}.encode(), Node: ev}
+	}
+	return conn, nil
+}
