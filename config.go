@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hookline/hookline/delivery"
+	"github.com/hookline/hookline/store"
 )
 
 // Config is everything Hookline reads from its environment and flags.
@@ -99,7 +99,7 @@ func (c Config) Validate() error {
 	}
 	scheme, rest, ok := strings.Cut(c.DatabaseURL, "://")
 	if !ok || rest == "" || (scheme != "sqlite" && scheme != "mysql") {
-		return fmt.Errorf("HOOKLINE_DATABASE_URL=%q: want sqlite://path/to/file.db, sqlite://:memory: or mysql://user:pass@tcp(host:3306)/db", redactURL(c.DatabaseURL))
+		return fmt.Errorf("HOOKLINE_DATABASE_URL=%q: want sqlite://path/to/file.db, sqlite://:memory: or mysql://user:pass@tcp(host:3306)/db", store.RedactURL(c.DatabaseURL))
 	}
 	if c.AdminKey != "" && len(c.AdminKey) < 16 {
 		return errors.New("HOOKLINE_ADMIN_KEY must be at least 16 characters")
@@ -115,11 +115,6 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
-
-var urlPassword = regexp.MustCompile(`^([a-z]+://[^:@/]*):[^@]*@`)
-
-// redactURL hides the password of a database URL, for logs and errors.
-func redactURL(u string) string { return urlPassword.ReplaceAllString(u, "$1:xxxxx@") }
 
 func durationVar(dst *time.Duration) func(string) error {
 	return func(v string) (err error) {

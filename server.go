@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
-	log.Info("hookline listening", "addr", ln.Addr().String(), "database", redactURL(cfg.DatabaseURL), "version", version)
+	log.Info("hookline listening", "addr", ln.Addr().String(), "database", store.RedactURL(cfg.DatabaseURL), "version", version)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -122,6 +122,6 @@ func ensureAdminKey(ctx context.Context, st *store.Store, configured string, std
 	if err := st.CreateAPIKey(ctx, k); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nAdmin API key (shown only this once, keep it safe):\n\n    %s\n\nSend it as: Authorization: Bearer %s\n\n", secret, secret)
+	fmt.Fprintf(stdout, "\nAdmin API key (shown only this once, keep it safe; send it as Authorization: Bearer <key>):\n\n    %s\n\n", secret)
 	return nil
 }

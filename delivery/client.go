@@ -71,7 +71,7 @@ func NewClient(opts ClientOptions) *http.Client {
 		KeepAlive: 30 * time.Second,
 	}
 	if !opts.AllowPrivate {
-		dialer.Control = guardControl(ssrf.New(ssrf.WithAnyPort()))
+		dialer.Control = guardControl(newGuardian())
 	}
 	transport := &http.Transport{
 		Proxy:                 nil,
@@ -94,6 +94,9 @@ func NewClient(opts ClientOptions) *http.Client {
 		},
 	}
 }
+
+// newGuardian returns the SSRF guard: TCP to public addresses on any port.
+func newGuardian() *ssrf.Guardian { return ssrf.New(ssrf.WithAnyPort()) }
 
 // guardControl returns a net.Dialer Control function that refuses what g
 // refuses, with an error that says why in plain words.
@@ -136,10 +139,10 @@ func addrKind(a netip.Addr) string {
 		return "loopback"
 	case a.IsPrivate():
 		return "private"
-	case a.IsLinkLocalUnicast(), a.IsLinkLocalMulticast():
-		return "link-local"
 	case a.IsMulticast():
 		return "multicast"
+	case a.IsLinkLocalUnicast():
+		return "link-local"
 	case a.IsUnspecified():
 		return "unspecified"
 	case cgnat.Contains(a):

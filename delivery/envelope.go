@@ -41,8 +41,10 @@ const (
 //     element named after its key (in the order of the JSON), an array member
 //     repeats that element once per item (an empty array adds nothing), an
 //     array anywhere else becomes <item> elements, a scalar becomes text and
-//     null an empty element. Keys are made into XML names (see xmlName). The
-//     output is always well-formed.
+//     null an empty element. Keys are made into XML names: characters not
+//     allowed in names become '_', and a name that would not start with a
+//     letter or '_', or would start with "xml" in any case, gets a '_'
+//     prefix. The output is always well-formed XML.
 //   - TEXT: the string itself when env.Data is a JSON string, otherwise the
 //     JSON rendering.
 func Render(format model.PayloadFormat, env Envelope) (body []byte, contentType string, err error) {
@@ -53,15 +55,20 @@ func Render(format model.PayloadFormat, env Envelope) (body []byte, contentType 
 	switch format {
 	case model.PayloadFormatJSON:
 		body, err = renderJSON(env, data)
-		return body, ContentTypeJSON, err
+		contentType = ContentTypeJSON
 	case model.PayloadFormatXML:
 		body, err = renderXML(env, data)
-		return body, ContentTypeXML, err
+		contentType = ContentTypeXML
 	case model.PayloadFormatText:
 		body, err = renderText(env, data)
-		return body, ContentTypeText, err
+		contentType = ContentTypeText
+	default:
+		return nil, "", fmt.Errorf("unknown payload format %q", format)
 	}
-	return nil, "", fmt.Errorf("unknown payload format %q", format)
+	if err != nil {
+		return nil, "", err
+	}
+	return body, contentType, nil
 }
 
 func renderJSON(env Envelope, data []byte) ([]byte, error) {

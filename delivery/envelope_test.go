@@ -226,7 +226,7 @@ func TestXMLName(t *testing.T) {
 		{"größe", "größe"},
 		{"日本", "日本"},
 		{"éa", "éa"},
-		{"🚀", "_"},    // outside the Basic Multilingual Plane
+		{"🚀", "_"},     // outside the Basic Multilingual Plane
 		{"a🚀b", "a_b"}, // likewise
 		{"\u0300a", "_\u0300a"},
 		{"a\u0300", "a\u0300"},

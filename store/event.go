@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -31,7 +32,7 @@ func (s *Store) PublishEvent(ctx context.Context, ev *model.Event, match func(*m
 		if err := tx.Create(ev).Error; err != nil {
 			return err
 		}
-		hooks, err := subscribedWebhooks(tx, ev.Owner, ev.Type)
+		hooks, err := s.subscribedWebhooks(tx, ev.Owner, ev.Type)
 		if err != nil {
 			return err
 		}
@@ -92,13 +93,16 @@ func (s *Store) eventByDedupKey(ctx context.Context, owner, key string) (*model.
 // subscribedWebhooks returns the owner's enabled webhooks subscribed to
 // eventType or to every type, locked against concurrent updates on MySQL so
 // that a webhook disabled meanwhile gets no delivery.
-func subscribedWebhooks(tx *gorm.DB, owner, eventType string) ([]*model.Webhook, error) {
+func (s *Store) subscribedWebhooks(tx *gorm.DB, owner, eventType string) ([]*model.Webhook, error) {
 	var hooks []*model.Webhook
-	err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthShare}).
-		Where("owner = ? AND enabled = ?", owner, true).
-		Where("(events LIKE ? ESCAPE '!' OR events LIKE ? ESCAPE '!')", `%"`+likeEscape(eventType)+`"%`, `%"`+model.WildcardEvent+`"%`).
-		Find(&hooks).Error
-	return hooks, err
+	q := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthShare}).Where("owner = ? AND enabled = ?", owner, true)
+	if err := s.subscribedCondition(q, eventType).Find(&hooks).Error; err != nil {
+		return nil, err
+	}
+	// The text search is a prefilter; the list itself decides.
+	return slices.DeleteFunc(hooks, func(w *model.Webhook) bool {
+		return !slices.Contains(w.Events, eventType) && !slices.Contains(w.Events, model.WildcardEvent)
+	}), nil
 }
 
 // Event returns the owner's event with that ID, or NOT_FOUND.

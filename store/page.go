@@ -14,6 +14,9 @@ import (
 	"github.com/hookline/hookline/model"
 )
 
+// maxCursorMicros is the end of year 9999, the last time MySQL can store.
+var maxCursorMicros = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).UnixMicro()
+
 // cursor is a position in a list ordered by (created_at, id), newest first.
 type cursor struct {
 	createdAt time.Time
@@ -38,7 +41,7 @@ func decodeCursor(field, s string) (cursor, error) {
 		return cursor{}, bad
 	}
 	us, err := strconv.ParseInt(micros, 10, 64)
-	if err != nil || us < 0 {
+	if err != nil || us < 0 || us > maxCursorMicros {
 		return cursor{}, bad
 	}
 	return cursor{createdAt: time.UnixMicro(us).UTC(), id: id}, nil

@@ -46,7 +46,7 @@ func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
-		return nil, fmt.Errorf("database URL %q: want sqlite://path or mysql://dsn", rawURL)
+		return nil, fmt.Errorf("database URL %q: want sqlite://path or mysql://dsn", RedactURL(rawURL))
 	}
 	cfg := &gorm.Config{
 		NowFunc:                now,
@@ -64,7 +64,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) 
 	case DialectMySQL:
 		db, err = openMySQL(ctx, rest, cfg)
 	default:
-		return nil, fmt.Errorf("database URL %q: unknown scheme %q, want sqlite or mysql", rawURL, scheme)
+		return nil, fmt.Errorf("database URL %q: unknown scheme %q, want sqlite or mysql", RedactURL(rawURL), scheme)
 	}
 	if err != nil {
 		return nil, err
@@ -136,7 +136,8 @@ func parseMySQLDSN(rest string) (*mysql.Config, error) {
 	if !strings.Contains(rest, "(") {
 		u, err := url.Parse("mysql://" + rest)
 		if err != nil {
-			return nil, fmt.Errorf("database URL: %w", err)
+			// url.Parse quotes the whole URL, password included.
+			return nil, errors.New("database URL: not a valid mysql://user:pass@host:port/db URL (escape special characters in the password with %XX)")
 		}
 		host := u.Host
 		if u.Port() == "" {
@@ -152,7 +153,7 @@ func parseMySQLDSN(rest string) (*mysql.Config, error) {
 	}
 	mc, err := mysql.ParseDSN(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("database URL: %w", err)
+		return nil, fmt.Errorf("database URL %s: %w", RedactURL(dsn), err)
 	}
 	if mc.DBName == "" {
 		return nil, errors.New("database URL: mysql:// needs a database name, e.g. mysql://root@tcp(127.0.0.1:3306)/hookline")
@@ -211,7 +212,13 @@ func (s *Store) Ping(ctx context.Context) error { return s.ping(ctx) }
 func (s *Store) Dialect() string { return s.dialect }
 
 func (s *Store) migrate(ctx context.Context) error {
-	if err := s.db.WithContext(ctx).AutoMigrate(&model.ApiKey{}, &model.Webhook{}, &model.Event{}, &model.Delivery{}, &model.DeliveryAttempt{}); err != nil {
+	db := s.db.WithContext(ctx)
+	if s.dialect == DialectMySQL {
+		// Owners, IDs and event types compare byte for byte, whatever the
+		// database's default collation: "Acme" is not "acme".
+		db = db.Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
+	}
+	if err := db.AutoMigrate(&model.ApiKey{}, &model.Webhook{}, &model.Event{}, &model.Delivery{}, &model.DeliveryAttempt{}); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
@@ -248,4 +255,19 @@ func translate(op string, err error) error {
 		return err
 	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// containsExact returns a condition that column contains the argument,
+// case-sensitively on both databases (SQLite's LIKE ignores ASCII case).
+func (s *Store) containsExact(column string) string {
+	if s.dialect == DialectMySQL {
+		return "INSTR(BINARY " + column + ", ?) > 0"
+	}
+	return "instr(" + column + ", ?) > 0"
+}
+
+// subscribedCondition selects webhooks whose events list eventType or "*".
+func (s *Store) subscribedCondition(db *gorm.DB, eventType string) *gorm.DB {
+	return db.Where("("+s.containsExact("events")+" OR "+s.containsExact("events")+")",
+		`"`+eventType+`"`, `"`+model.WildcardEvent+`"`)
 }

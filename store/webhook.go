@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -95,9 +96,7 @@ func (s *Store) Webhooks(ctx context.Context, owner string, filter *model.Webhoo
 	base := func() *gorm.DB {
 		q := s.db.Model(&model.Webhook{}).Where("owner = ?", owner)
 		if filter.Event != nil {
-			// events holds a JSON array of names that never need escaping.
-			q = q.Where("(events LIKE ? ESCAPE '!' OR events LIKE ? ESCAPE '!')",
-				`%"`+likeEscape(*filter.Event)+`"%`, `%"`+model.WildcardEvent+`"%`)
+			q = s.subscribedCondition(q, *filter.Event)
 		}
 		if filter.Enabled != nil {
 			q = q.Where("enabled = ?", *filter.Enabled)
@@ -106,7 +105,8 @@ func (s *Store) Webhooks(ctx context.Context, owner string, filter *model.Webhoo
 			q = q.Where("health = ?", *filter.Health)
 		}
 		if filter.URLContains != nil {
-			q = q.Where("url LIKE ? ESCAPE '!'", "%"+likeEscape(*filter.URLContains)+"%")
+			// Case-insensitive on both databases, whatever the collation.
+			q = q.Where("LOWER(url) LIKE ? ESCAPE '!'", "%"+likeEscape(strings.ToLower(*filter.URLContains))+"%")
 		}
 		return q
 	}
