@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,7 +22,9 @@ type Config struct {
 	AdminKey    string
 	LogLevel    slog.Level
 	LogFormat   string
-	Delivery    delivery.Config
+	// SecretKey, when set, encrypts webhook secrets and tokens at rest.
+	SecretKey []byte
+	Delivery  delivery.Config
 }
 
 // DefaultConfig returns the configuration of `go run .` with no settings.
@@ -71,6 +74,14 @@ func LoadConfig(getenv func(string) string, args []string) (Config, error) {
 		d.Schedule, err = delivery.ParseSchedule(v)
 		return err
 	})
+	if v := getenv("HOOKLINE_SECRET_KEY"); v != "" {
+		key, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(key) != 32 {
+			// The value itself stays out of the message.
+			errs = append(errs, errors.New("HOOKLINE_SECRET_KEY: want 32 random bytes in base64, e.g. from: openssl rand -base64 32"))
+		}
+		c.SecretKey = key
+	}
 	if v := getenv("HOOKLINE_LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			errs = append(errs, fmt.Errorf("HOOKLINE_LOG_LEVEL=%q: want debug, info, warn or error", v))

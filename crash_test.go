@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"regexp"
 	"strings"
 	"sync"
@@ -22,7 +23,7 @@ import (
 // TestMain lets the test binary act as a Hookline process for the crash test.
 func TestMain(m *testing.M) {
 	if os.Getenv("HOOKLINE_TEST_CHILD") == "1" {
-		ctx, stop := context.WithCancel(context.Background())
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 		defer stop()
 		if err := run(ctx, nil, os.Getenv, os.Stdout, nil); err != nil {
 			fmt.Fprintln(os.Stderr, "child:", err)

@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	log := newLogger(cfg, stdout)
 
-	st, err := store.Open(ctx, cfg.DatabaseURL, log)
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{Logger: log, SecretKey: cfg.SecretKey})
 	if err != nil {
 		return err
 	}

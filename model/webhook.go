@@ -25,11 +25,11 @@ type Webhook struct {
 	Enabled     bool          `gorm:"not null"`
 	Headers     []Header      `gorm:"type:text;serializer:json;not null"`
 
-	Secret          string `gorm:"size:512;not null"`
-	PreviousSecret  string `gorm:"size:512;not null"`
-	SecretRotatedAt *time.Time
-	BearerToken     string `gorm:"type:text;not null"`
-	SharedToken     string `gorm:"type:text;not null"`
+	Secret          string     `gorm:"size:512;not null" json:"-"`
+	PreviousSecret  string     `gorm:"size:512;not null" json:"-"`
+	SecretRotatedAt *time.Time `json:"-"`
+	BearerToken     string     `gorm:"type:text;not null" json:"-"`
+	SharedToken     string     `gorm:"type:text;not null" json:"-"`
 
 	Health HealthStatus `gorm:"size:16;not null"`
 	// DisabledReason says why Hookline disabled the webhook; nil when it is

@@ -112,8 +112,10 @@ func (s *Store) RecordAttempt(ctx context.Context, d *model.Delivery, o model.At
 			return err
 		}
 		var err error
-		hook, err = updateHealth(tx, d.WebhookID, o, t)
-		return err
+		if hook, err = updateHealth(tx, d.WebhookID, o, t); err != nil || hook == nil {
+			return err
+		}
+		return s.openWebhooks(hook)
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("record attempt of %s: %w", d.ID, err)
@@ -323,6 +325,9 @@ func (s *Store) WebhooksByID(ctx context.Context, ids []string) (map[string]*mod
 	var hooks []*model.Webhook
 	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&hooks).Error; err != nil {
 		return nil, fmt.Errorf("get webhooks: %w", err)
+	}
+	if err := s.openWebhooks(hooks...); err != nil {
+		return nil, err
 	}
 	out := make(map[string]*model.Webhook, len(hooks))
 	for _, w := range hooks {

@@ -99,6 +99,9 @@ func (s *Store) subscribedWebhooks(tx *gorm.DB, owner, eventType string) ([]*mod
 	if err := s.subscribedCondition(q, eventType).Find(&hooks).Error; err != nil {
 		return nil, err
 	}
+	if err := s.openWebhooks(hooks...); err != nil {
+		return nil, err
+	}
 	// The text search is a prefilter; the list itself decides.
 	return slices.DeleteFunc(hooks, func(w *model.Webhook) bool {
 		return !slices.Contains(w.Events, eventType) && !slices.Contains(w.Events, model.WildcardEvent)

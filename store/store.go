@@ -27,6 +27,15 @@ import (
 type Store struct {
 	db      *gorm.DB
 	dialect string
+	sealer  *sealer
+}
+
+// Options configure a Store.
+type Options struct {
+	// Logger receives GORM's errors and slow queries; nil discards them.
+	Logger *slog.Logger
+	// SecretKey, 32 bytes, encrypts webhook secrets and tokens at rest.
+	SecretKey []byte
 }
 
 // Dialects a Store can run on.
@@ -43,7 +52,11 @@ func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 // Open connects to the database named by rawURL (sqlite://path,
 // sqlite://:memory:, mysql://<go-sql-driver DSN> or mysql://user:pass@host:port/db)
 // and migrates its schema. A MySQL database that does not exist yet is created.
-func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) {
+func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
+	seal, err := newSealer(opts.SecretKey)
+	if err != nil {
+		return nil, err
+	}
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
 		return nil, fmt.Errorf("database URL %q: want sqlite://path or mysql://dsn", RedactURL(rawURL))
@@ -52,12 +65,9 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) 
 		NowFunc:                now,
 		TranslateError:         true,
 		SkipDefaultTransaction: true,
-		Logger:                 newLogger(log),
+		Logger:                 newLogger(opts.Logger),
 	}
-	var (
-		db  *gorm.DB
-		err error
-	)
+	var db *gorm.DB
 	switch scheme {
 	case DialectSQLite:
 		db, err = openSQLite(rest, cfg)
@@ -69,7 +79,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) 
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, dialect: scheme}
+	s := &Store{db: db, dialect: scheme, sealer: seal}
 	if err := s.ping(ctx); err != nil {
 		s.Close()
 		return nil, err

@@ -13,7 +13,9 @@ import (
 
 // CreateWebhook stores a new webhook; w.ID must be set.
 func (s *Store) CreateWebhook(ctx context.Context, w *model.Webhook) error {
-	return translate("create webhook", s.db.WithContext(ctx).Create(w).Error)
+	w.CreatedAt = now()
+	w.UpdatedAt = w.CreatedAt
+	return translate("create webhook", s.db.WithContext(ctx).Create(s.sealWebhook(w)).Error)
 }
 
 // Webhook returns the owner's webhook with that ID, or NOT_FOUND.
@@ -25,6 +27,9 @@ func (s *Store) Webhook(ctx context.Context, owner, id string) (*model.Webhook, 
 	err := s.db.WithContext(ctx).Where("owner = ? AND id = ?", owner, id).Take(&w).Error
 	if err != nil {
 		return nil, webhookErr(id, translate("get webhook", err))
+	}
+	if err := s.openWebhooks(&w); err != nil {
+		return nil, err
 	}
 	return &w, nil
 }
@@ -43,6 +48,9 @@ func (s *Store) UpdateWebhook(ctx context.Context, owner, id string, change func
 		if err != nil {
 			return err
 		}
+		if err := s.openWebhooks(&w); err != nil {
+			return err
+		}
 		wasEnabled := w.Enabled
 		if err := change(&w); err != nil {
 			return err
@@ -57,7 +65,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, owner, id string, change func
 			// A fresh start: the failures that disabled it are history.
 			w.DisabledReason, w.ConsecutiveFailures, w.FailingSince = nil, 0, nil
 		}
-		return tx.Save(&w).Error
+		return tx.Save(s.sealWebhook(&w)).Error
 	})
 	if err != nil {
 		return nil, webhookErr(id, translate("update webhook", err))
@@ -112,6 +120,9 @@ func (s *Store) Webhooks(ctx context.Context, owner string, filter *model.Webhoo
 	}
 	rows, info, err := page(ctx, base, args, func(w *model.Webhook) cursor { return cursor{w.CreatedAt, w.ID} })
 	if err != nil {
+		return nil, err
+	}
+	if err := s.openWebhooks(rows...); err != nil {
 		return nil, err
 	}
 	conn := &model.WebhookConnection{

@@ -78,7 +78,13 @@ func NewMySQLURL(tb testing.TB) string {
 // Open opens the database at url and closes it when tb ends.
 func Open(tb testing.TB, url string) *store.Store {
 	tb.Helper()
-	st, err := store.Open(context.Background(), url, slog.New(slog.DiscardHandler))
+	return OpenWith(tb, url, store.Options{Logger: slog.New(slog.DiscardHandler)})
+}
+
+// OpenWith opens the database at url with opts and closes it when tb ends.
+func OpenWith(tb testing.TB, url string, opts store.Options) *store.Store {
+	tb.Helper()
+	st, err := store.Open(context.Background(), url, opts)
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
