@@ -22,6 +22,10 @@ type Config struct {
 	AdminKey    string
 	LogLevel    slog.Level
 	LogFormat   string
+	// RedisURL, when set, carries subscription messages between processes.
+	RedisURL string
+	// AllowedOrigins limits cross-origin websocket upgrades; empty allows any.
+	AllowedOrigins []string
 	// SecretKey, when set, encrypts webhook secrets and tokens at rest.
 	SecretKey []byte
 	Delivery  delivery.Config
@@ -52,6 +56,14 @@ func LoadConfig(getenv func(string) string, args []string) (Config, error) {
 	str("HOOKLINE_DATABASE_URL", &c.DatabaseURL)
 	str("HOOKLINE_ADMIN_KEY", &c.AdminKey)
 	str("HOOKLINE_LOG_FORMAT", &c.LogFormat)
+	str("HOOKLINE_REDIS_URL", &c.RedisURL)
+	if v := getenv("HOOKLINE_ALLOWED_ORIGINS"); v != "" && v != "*" {
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				c.AllowedOrigins = append(c.AllowedOrigins, o)
+			}
+		}
+	}
 	d := &c.Delivery
 	parse := func(name string, fn func(string) error) {
 		if v := getenv(name); v != "" {

@@ -13,7 +13,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -31,13 +30,17 @@ const (
 
 // newHandler returns Hookline's HTTP handler: the GraphQL IDE at / and the
 // authenticated GraphQL endpoint at /graphql.
-func newHandler(st *store.Store, engine *delivery.Engine, log *slog.Logger) http.Handler {
-	res := &resolver.Resolver{Store: st, Engine: engine, Logger: log}
+// allowedOrigins limits cross-origin websocket upgrades (host patterns such
+// as "app.example.com" or "*.example.com"); empty allows any origin, which
+// is safe because API keys are bearer tokens, never cookies.
+func newHandler(st *store.Store, engine *delivery.Engine, broker delivery.Broker, log *slog.Logger, allowedOrigins []string) http.Handler {
+	res := &resolver.Resolver{Store: st, Engine: engine, Broker: broker, Logger: log}
 	auth := authenticator{store: st, log: log}
 
+	accept := websocket.AcceptOptions{OriginPatterns: allowedOrigins, InsecureSkipVerify: len(allowedOrigins) == 0}
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: res}))
 	gql.AddTransport(transport.Websocket{
-		Implementation:        transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{InsecureSkipVerify: true}},
+		Implementation:        transport.CoderWebsocketImplementation{AcceptOptions: accept},
 		InitFunc:              auth.websocketInit,
 		InitTimeout:           10 * time.Second,
 		KeepAlivePingInterval: 15 * time.Second,
@@ -55,7 +58,7 @@ func newHandler(st *store.Store, engine *delivery.Engine, log *slog.Logger) http
 	gql.SetRecoverFunc(res.Recover)
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", playground.HandlerWithHeaders("Hookline", "/graphql", map[string]string{"Authorization": "Bearer <paste your API key>"}, nil))
+	mux.Handle("GET /{$}", ideHandler())
 	mux.Handle("/graphql", http.MaxBytesHandler(auth.middleware(gql), maxBodyBytes))
 	return mux
 }
@@ -104,7 +107,7 @@ func (a authenticator) websocketInit(ctx context.Context, payload transport.Init
 	if err != nil {
 		return transport.WithWebsocketCloseCode(ctx, 4403), nil, errors.New("forbidden: " + err.Error())
 	}
-	return resolver.WithCaller(ctx, key), nil, nil
+	return resolver.WithWebsocket(resolver.WithCaller(ctx, key)), nil, nil
 }
 
 func (a authenticator) authenticate(ctx context.Context, header string) (*model.ApiKey, error) {

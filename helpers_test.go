@@ -21,8 +21,9 @@ import (
 // testServer is Hookline's real HTTP handler on a real database.
 type testServer struct {
 	*httptest.Server
-	store *store.Store
-	admin *client
+	store  *store.Store
+	broker delivery.Broker
+	admin  *client
 }
 
 // newTestServer starts Hookline's handler and delivery engine on the
@@ -45,19 +46,38 @@ func testDeliveryConfig() delivery.Config {
 
 func newTestServerWith(tb testing.TB, url string, cfg delivery.Config) *testServer {
 	tb.Helper()
-	st := storetest.Open(tb, url)
-	log := slog.New(slog.DiscardHandler)
-	engine := delivery.New(st, cfg, log)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		engine.Run(ctx)
-	}()
-	tb.Cleanup(func() { cancel(); <-done })
-	srv := httptest.NewServer(newHandler(st, engine, log))
+	return newTestServerOpts(tb, testOptions{url: url, delivery: cfg})
+}
+
+type testOptions struct {
+	url      string
+	delivery delivery.Config
+	broker   delivery.Broker // nil: a MemoryBroker
+	noEngine bool            // publish only; another process delivers
+}
+
+func newTestServerOpts(tb testing.TB, o testOptions) *testServer {
+	tb.Helper()
+	st := storetest.Open(tb, o.url)
+	log := slog.New(slog.NewTextHandler(testLogWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	broker := o.broker
+	if broker == nil {
+		broker = delivery.NewMemoryBroker()
+	}
+	tb.Cleanup(func() { broker.Close() })
+	engine := delivery.New(st, broker, o.delivery, log)
+	if !o.noEngine {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			engine.Run(ctx)
+		}()
+		tb.Cleanup(func() { cancel(); <-done })
+	}
+	srv := httptest.NewServer(newHandler(st, engine, broker, log, nil))
 	tb.Cleanup(srv.Close)
-	ts := &testServer{Server: srv, store: st}
+	ts := &testServer{Server: srv, store: st, broker: broker}
 	ts.admin = ts.newKey(tb, "admin", model.ApiKeyRoleAdmin)
 	return ts
 }
@@ -192,4 +212,12 @@ func eventually(tb testing.TB, timeout time.Duration, what string, cond func() b
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// testLogWriter sends the server's warnings and errors to the test log.
+type testLogWriter struct{ tb testing.TB }
+
+func (w testLogWriter) Write(p []byte) (int, error) {
+	w.tb.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }

@@ -56,14 +56,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	cfg.Delivery.UserAgent = "Hookline/" + version
-	engine := delivery.New(st, cfg.Delivery, log)
+	broker, err := newBroker(ctx, cfg.RedisURL, log)
+	if err != nil {
+		return err
+	}
+	defer broker.Close()
+	engine := delivery.New(st, broker, cfg.Delivery, log)
 	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopEngine()
 	engineDone := make(chan error, 1)
 	go func() { engineDone <- engine.Run(engineCtx) }()
 
 	srv := &http.Server{
-		Handler:           newHandler(st, engine, log),
+		Handler:           newHandler(st, engine, broker, log, cfg.AllowedOrigins),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
@@ -124,4 +129,18 @@ func ensureAdminKey(ctx context.Context, st *store.Store, configured string, std
 	}
 	fmt.Fprintf(stdout, "\nAdmin API key (shown only this once, keep it safe; send it as Authorization: Bearer <key>):\n\n    %s\n\n", secret)
 	return nil
+}
+
+// newBroker fans changes out through Redis when redisURL is set, so that
+// subscribers of any process see every process's deliveries; in process
+// otherwise.
+func newBroker(ctx context.Context, redisURL string, log *slog.Logger) (delivery.Broker, error) {
+	if redisURL == "" {
+		return delivery.NewMemoryBroker(), nil
+	}
+	b, err := delivery.NewRedisBroker(ctx, redisURL, log)
+	if err != nil {
+		return nil, fmt.Errorf("HOOKLINE_REDIS_URL: %w", err)
+	}
+	return b, nil
 }

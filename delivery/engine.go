@@ -73,6 +73,7 @@ const claimBatch = 100
 // concurrently with Run.
 type Engine struct {
 	store   Store
+	broker  Broker
 	cfg     Config
 	log     *slog.Logger
 	client  *http.Client
@@ -86,8 +87,9 @@ type Engine struct {
 	claimed  int
 }
 
-// New returns an engine; call Run to start delivering.
-func New(st Store, cfg Config, log *slog.Logger) *Engine {
+// New returns an engine that reports every change to broker; call Run to
+// start delivering.
+func New(st Store, broker Broker, cfg Config, log *slog.Logger) *Engine {
 	def := DefaultConfig()
 	if cfg.Workers <= 0 {
 		cfg.Workers = def.Workers
@@ -114,6 +116,7 @@ func New(st Store, cfg Config, log *slog.Logger) *Engine {
 	}
 	return &Engine{
 		store:    st,
+		broker:   broker,
 		cfg:      cfg,
 		log:      log,
 		client:   NewClient(ClientOptions{Timeout: cfg.Timeout, AllowPrivate: cfg.AllowPrivateTargets, MaxConnsPerHost: cfg.Workers}),
@@ -158,7 +161,30 @@ func (e *Engine) Publish(ctx context.Context, owner string, in model.PublishEven
 	if len(deliveries) > 0 {
 		e.kick()
 	}
+	for _, d := range deliveries {
+		e.Notify(ctx, Message{Owner: owner, Delivery: d})
+	}
 	return ev, nil
+}
+
+// Notify reports a change to subscribers. It never fails the operation
+// that made the change: a broker error is logged.
+func (e *Engine) Notify(ctx context.Context, msg Message) {
+	if err := e.broker.Publish(ctx, msg); err != nil {
+		e.log.WarnContext(ctx, "notify subscribers", "err", err)
+	}
+}
+
+// notifyAttempt reports a recorded attempt, the delivery if its status
+// changed, and the webhook if its health or enablement changed.
+func (e *Engine) notifyAttempt(ctx context.Context, before job, rec model.AttemptRecord, d *model.Delivery, w *model.Webhook) {
+	e.Notify(ctx, Message{Owner: rec.Attempt.Owner, Attempt: rec.Attempt})
+	if d != nil && d.Status != before.delivery.Status {
+		e.Notify(ctx, Message{Owner: d.Owner, Delivery: d})
+	}
+	if w != nil && (w.Health != before.webhook.Health || w.Enabled != before.webhook.Enabled) {
+		e.Notify(ctx, Message{Owner: w.Owner, Webhook: w})
+	}
 }
 
 // Wake tells the engine that deliveries are due now, e.g. after a redelivery.
@@ -351,15 +377,21 @@ func (e *Engine) deliver(j job) {
 	if j.webhook == nil || !j.webhook.Enabled || j.event == nil {
 		if err := e.store.CancelDelivery(ctx, j.delivery); err != nil {
 			e.log.Error("cancel delivery", "delivery", j.delivery.ID, "err", err)
+			return
 		}
+		cancelled := *j.delivery
+		cancelled.Status, cancelled.NextAttemptAt = model.DeliveryStatusCancelled, nil
+		e.Notify(ctx, Message{Owner: cancelled.Owner, Delivery: &cancelled})
 		return
 	}
 	rec := e.attempt(ctx, j, false)
-	if _, _, err := e.store.RecordAttempt(ctx, j.delivery, rec); err != nil {
+	d, w, err := e.store.RecordAttempt(ctx, j.delivery, rec)
+	if err != nil {
 		// The lease runs out and the delivery is tried again: at least once.
 		e.log.Error("record attempt", "delivery", j.delivery.ID, "err", err)
 		return
 	}
+	e.notifyAttempt(ctx, j, rec, d, w)
 	if rec.NextAttemptAt != nil {
 		time.AfterFunc(time.Until(*rec.NextAttemptAt), e.kick)
 	}
@@ -512,11 +544,14 @@ func (e *Engine) Ping(ctx context.Context, owner, webhookID string) (*model.Ping
 	if err := e.store.CreatePing(ctx, ev, d); err != nil {
 		return nil, err
 	}
-	rec := e.attempt(ctx, job{delivery: d, event: ev, webhook: w}, true)
-	_, updated, err := e.store.RecordAttempt(context.WithoutCancel(ctx), d, rec)
+	j := job{delivery: d, event: ev, webhook: w}
+	rec := e.attempt(ctx, j, true)
+	ctx = context.WithoutCancel(ctx)
+	recorded, updated, err := e.store.RecordAttempt(ctx, d, rec)
 	if err != nil {
 		return nil, err
 	}
+	e.notifyAttempt(ctx, j, rec, recorded, updated)
 	res := &model.PingResult{WebhookID: w.ID, Health: w.Health, StatusCode: rec.Attempt.StatusCode, DurationMs: rec.Attempt.DurationMs, Error: rec.Attempt.Error}
 	if updated != nil {
 		res.Health = updated.Health

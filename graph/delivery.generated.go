@@ -1472,6 +1472,22 @@ func (ec *executionContext) marshalNPingResult2ᚖgithubᚗcomᚋhooklineᚋhook
 	return ec._PingResult(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOAttemptOutcome2ᚖgithubᚗcomᚋhooklineᚋhooklineᚋmodelᚐAttemptOutcome(ctx context.Context, v any) (*model.AttemptOutcome, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.AttemptOutcome)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAttemptOutcome2ᚖgithubᚗcomᚋhooklineᚋhooklineᚋmodelᚐAttemptOutcome(ctx context.Context, sel ast.SelectionSet, v *model.AttemptOutcome) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalODelivery2ᚖgithubᚗcomᚋhooklineᚋhooklineᚋmodelᚐDelivery(ctx context.Context, sel ast.SelectionSet, v *model.Delivery) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null

@@ -29,6 +29,7 @@ type ResolverRoot interface {
 	Event() EventResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 	Webhook() WebhookResolver
 }
 
@@ -161,6 +162,12 @@ type ComplexityRoot struct {
 		Node       func(childComplexity int, id string) int
 		Webhook    func(childComplexity int, id string) int
 		Webhooks   func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.WebhookFilter) int
+	}
+
+	Subscription struct {
+		DeliveryAttempts func(childComplexity int, filter *model.AttemptFilter) int
+		DeliveryUpdated  func(childComplexity int, filter *model.DeliveryFilter) int
+		WebhookUpdated   func(childComplexity int, id *string) int
 	}
 
 	Webhook struct {
@@ -812,6 +819,40 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Webhooks(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.WebhookFilter)), true
 
+	case "Subscription.deliveryAttempts":
+		if e.ComplexityRoot.Subscription.DeliveryAttempts == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_deliveryAttempts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.DeliveryAttempts(childComplexity, args["filter"].(*model.AttemptFilter)), true
+	case "Subscription.deliveryUpdated":
+		if e.ComplexityRoot.Subscription.DeliveryUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_deliveryUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.DeliveryUpdated(childComplexity, args["filter"].(*model.DeliveryFilter)), true
+	case "Subscription.webhookUpdated":
+		if e.ComplexityRoot.Subscription.WebhookUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_webhookUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.WebhookUpdated(childComplexity, args["id"].(*string)), true
+
 	case "Webhook.consecutiveFailures":
 		if e.ComplexityRoot.Webhook.ConsecutiveFailures == nil {
 			break
@@ -961,6 +1002,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AttemptFilter", ec.unmarshalInputAttemptFilter),
 			graphql.NewInputUnmarshaler("CreateWebhookInput", ec.unmarshalInputCreateWebhookInput),
 			graphql.NewInputUnmarshaler("DeliveryFilter", ec.unmarshalInputDeliveryFilter),
 			graphql.NewInputUnmarshaler("EventFilter", ec.unmarshalInputEventFilter),
@@ -1018,6 +1060,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -1043,7 +1102,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "apikey.graphqls" "delivery.graphqls" "event.graphqls" "schema.graphqls" "webhook.graphqls"
+//go:embed "apikey.graphqls" "delivery.graphqls" "event.graphqls" "schema.graphqls" "subscription.graphqls" "webhook.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1059,6 +1118,7 @@ var sources = []*ast.Source{
 	{Name: "delivery.graphqls", Input: sourceData("delivery.graphqls"), BuiltIn: false},
 	{Name: "event.graphqls", Input: sourceData("event.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
+	{Name: "subscription.graphqls", Input: sourceData("subscription.graphqls"), BuiltIn: false},
 	{Name: "webhook.graphqls", Input: sourceData("webhook.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)

@@ -13,6 +13,13 @@ type Node interface {
 	IsNode()
 }
 
+// Narrows deliveryAttempts; all fields are optional and combine with AND.
+type AttemptFilter struct {
+	WebhookID *string         `json:"webhookId,omitempty"`
+	EventType *string         `json:"eventType,omitempty"`
+	Outcome   *AttemptOutcome `json:"outcome,omitempty"`
+}
+
 type CreateAPIKeyPayload struct {
 	APIKey *ApiKey `json:"apiKey"`
 	// The key itself; this is the only time it is shown.

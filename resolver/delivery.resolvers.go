@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/graph"
 	"github.com/hookline/hookline/model"
 )
@@ -52,6 +53,7 @@ func (r *mutationResolver) Redeliver(ctx context.Context, deliveryID string) (*m
 		return nil, err
 	}
 	r.Engine.Wake()
+	r.Engine.Notify(ctx, delivery.Message{Owner: owner, Delivery: d})
 	return d, nil
 }
 

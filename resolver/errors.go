@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -49,6 +50,6 @@ func (r *Resolver) PresentError(ctx context.Context, err error) *gqlerror.Error 
 
 // Recover turns a panic in a resolver into an INTERNAL error and logs it.
 func (r *Resolver) Recover(ctx context.Context, p any) error {
-	r.Logger.ErrorContext(ctx, "resolver panic", "panic", p)
+	r.Logger.ErrorContext(ctx, "resolver panic", "panic", p, "stack", string(debug.Stack()))
 	return fmt.Errorf("panic: %v", p)
 }

@@ -15,5 +15,6 @@ import (
 type Resolver struct {
 	Store  *store.Store
 	Engine *delivery.Engine
+	Broker delivery.Broker
 	Logger *slog.Logger
 }

@@ -1,10 +1,20 @@
 package resolver
 
 import (
+	"context"
 	"slices"
 
+	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/model"
 )
+
+// notifyWebhook reports a webhook changed through the API to subscribers.
+func (r *Resolver) notifyWebhook(ctx context.Context, w *model.Webhook, err error) (*model.Webhook, error) {
+	if err == nil {
+		r.Engine.Notify(ctx, delivery.Message{Owner: w.Owner, Webhook: w})
+	}
+	return w, err
+}
 
 // newWebhook builds a webhook from create input, filling in defaults and a
 // generated secret, and validates it.

@@ -26,6 +26,7 @@ func (r *mutationResolver) CreateWebhook(ctx context.Context, input model.Create
 	if err := r.Store.CreateWebhook(ctx, w); err != nil {
 		return nil, err
 	}
+	r.notifyWebhook(ctx, w, nil)
 	return &model.CreateWebhookPayload{Webhook: w, Secret: w.Secret}, nil
 }
 
@@ -35,7 +36,8 @@ func (r *mutationResolver) UpdateWebhook(ctx context.Context, id string, input m
 	if err != nil {
 		return nil, err
 	}
-	return r.Store.UpdateWebhook(ctx, owner, id, func(w *model.Webhook) error { return applyUpdate(w, input) })
+	w, err := r.Store.UpdateWebhook(ctx, owner, id, func(w *model.Webhook) error { return applyUpdate(w, input) })
+	return r.notifyWebhook(ctx, w, err)
 }
 
 // RemoveWebhookEvents is the resolver for the removeWebhookEvents field.
@@ -44,7 +46,8 @@ func (r *mutationResolver) RemoveWebhookEvents(ctx context.Context, id string, e
 	if err != nil {
 		return nil, err
 	}
-	return r.Store.UpdateWebhook(ctx, owner, id, func(w *model.Webhook) error { return removeEvents(w, events) })
+	w, err := r.Store.UpdateWebhook(ctx, owner, id, func(w *model.Webhook) error { return removeEvents(w, events) })
+	return r.notifyWebhook(ctx, w, err)
 }
 
 // RotateWebhookSecret is the resolver for the rotateWebhookSecret field.
@@ -57,7 +60,7 @@ func (r *mutationResolver) RotateWebhookSecret(ctx context.Context, id string) (
 		w.RotateSecret(model.NewSecret(), time.Now())
 		return nil
 	})
-	if err != nil {
+	if _, err := r.notifyWebhook(ctx, w, err); err != nil {
 		return nil, err
 	}
 	return &model.CreateWebhookPayload{Webhook: w, Secret: w.Secret}, nil

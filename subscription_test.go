@@ -1,0 +1,312 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/hookline/hookline/delivery"
+	"github.com/hookline/hookline/model"
+)
+
+type attemptMsg struct {
+	DeliveryAttempts struct {
+		AttemptNumber int
+		Outcome       string
+		StatusCode    *int
+		EventType     string
+		WebhookID     string
+	}
+}
+
+type deliveryMsg struct {
+	DeliveryUpdated struct {
+		ID, Status, WebhookID string
+	}
+}
+
+const (
+	attemptQuery  = `subscription($f: AttemptFilter) { deliveryAttempts(filter: $f) { attemptNumber outcome statusCode eventType webhookId } }`
+	deliveryQuery = `subscription($f: DeliveryFilter) { deliveryUpdated(filter: $f) { id status webhookId } }`
+)
+
+// probe pings webhook id until sub shows it is live (a message about id
+// arrives), so that the test does not race the subscription's start.
+func probe(tb testing.TB, c *client, sub *subscription, id string) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		c.mustDo(tb, `mutation($id: ID!) { pingWebhook(id: $id) { health } }`, map[string]any{"id": id}, nil)
+		select {
+		case data := <-sub.next:
+			if strings.Contains(string(data), id) {
+				return
+			}
+			tb.Fatalf("unexpected message before the subscription was live: %s", data)
+		case errs := <-sub.errors:
+			tb.Fatalf("subscription error: %+v", errs)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	tb.Fatal("subscription did not go live within 10s")
+}
+
+// until reads messages until one mentions marker and returns those before it
+// that do not mention skip.
+func until(tb testing.TB, sub *subscription, marker, skip string) []json.RawMessage {
+	tb.Helper()
+	var got []json.RawMessage
+	for {
+		var raw json.RawMessage
+		sub.receive(tb, &raw)
+		switch {
+		case strings.Contains(string(raw), marker):
+			return got
+		case skip == "" || !strings.Contains(string(raw), skip):
+			got = append(got, raw)
+		}
+	}
+}
+
+func TestSubscriptionsMirrorAttempts(t *testing.T) {
+	ts := newTestServer(t, "sqlite://:memory:")
+	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) int {
+		if strings.HasPrefix(r.URL.Path, "/flaky") && n <= 2 {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	})
+	acme := ts.newKey(t, "acme", model.ApiKeyRoleMember)
+	probeHook, _ := acme.createWebhook(t, map[string]any{"url": rc.URL + "/probe", "events": []string{"probe.only"}})
+
+	for _, proto := range subscriptionProtocols {
+		t.Run(proto, func(t *testing.T) {
+			typ := "order." + strings.ReplaceAll(proto, "-", "_")
+			w, _ := acme.createWebhook(t, map[string]any{"url": rc.URL + "/flaky-" + proto, "events": []string{typ}})
+			attempts := subscribe(t, ts.URL, proto, acme.key, attemptQuery, nil)
+			successes := subscribe(t, ts.URL, proto, acme.key, attemptQuery, map[string]any{"f": map[string]any{"outcome": "SUCCESS"}})
+			deliveries := subscribe(t, ts.URL, proto, acme.key, deliveryQuery, nil)
+			probe(t, acme, attempts, probeHook.ID)
+			probe(t, acme, successes, probeHook.ID)
+			probe(t, acme, deliveries, probeHook.ID)
+
+			ev := acme.publish(t, typ, map[string]any{"awb": "125"}, "")
+			dlv := ev.Deliveries.Edges[0].Node.ID
+			acme.waitStatus(t, dlv, "SUCCEEDED")
+
+			wantOutcomes := []string{"FAILURE", "FAILURE", "SUCCESS"}
+			wantCodes := []int{500, 500, 200}
+			for i := range 3 {
+				var m attemptMsg
+				attempts.receiveSkipping(t, probeHook.ID, &m)
+				a := m.DeliveryAttempts
+				if a.AttemptNumber != i+1 || a.Outcome != wantOutcomes[i] || a.StatusCode == nil || *a.StatusCode != wantCodes[i] || a.EventType != typ || a.WebhookID != w.ID {
+					t.Errorf("attempt message %d = %+v; want attempt %d %s %d", i+1, a, i+1, wantOutcomes[i], wantCodes[i])
+				}
+			}
+			var m attemptMsg
+			successes.receiveSkipping(t, probeHook.ID, &m)
+			if a := m.DeliveryAttempts; a.AttemptNumber != 3 || a.Outcome != "SUCCESS" {
+				t.Errorf("filtered (outcome SUCCESS) message = %+v; want attempt 3 only", a)
+			}
+			for _, want := range []string{"PENDING", "RETRYING", "SUCCEEDED"} {
+				var d deliveryMsg
+				deliveries.receiveSkipping(t, probeHook.ID, &d)
+				if d.DeliveryUpdated.ID != dlv || d.DeliveryUpdated.Status != want {
+					t.Errorf("delivery message = %+v; want %s %s", d.DeliveryUpdated, dlv, want)
+				}
+			}
+			// Nothing more: only probes follow until the final one.
+			acme.publish(t, "probe.only", map[string]any{"final": true}, "")
+			var final attemptMsg
+			for {
+				attempts.receiveSkipping(t, "", &final)
+				if final.DeliveryAttempts.WebhookID == w.ID {
+					t.Errorf("extra attempt message: %+v", final.DeliveryAttempts)
+				}
+				if final.DeliveryAttempts.EventType == "probe.only" {
+					break
+				}
+			}
+		})
+	}
+}
+
+// pingAndMark pings a webhook and returns its ID, the marker of the ping's messages.
+func pingAndMark(tb testing.TB, c *client, id string) string {
+	c.mustDo(tb, `mutation($id: ID!) { pingWebhook(id: $id) { health } }`, map[string]any{"id": id}, nil)
+	return id
+}
+
+func TestSubscriptionTenantIsolation(t *testing.T) {
+	ts := newTestServer(t, "sqlite://:memory:")
+	rc := newReceiver(t, nil)
+	acme := ts.newKey(t, "acme", model.ApiKeyRoleMember)
+	globex := ts.newKey(t, "globex", model.ApiKeyRoleMember)
+	acmeHook, _ := acme.createWebhook(t, map[string]any{"url": rc.URL + "/acme", "events": []string{"*"}})
+	globexProbe, _ := globex.createWebhook(t, map[string]any{"url": rc.URL + "/globex", "events": []string{"none"}})
+
+	for _, proto := range subscriptionProtocols {
+		t.Run(proto, func(t *testing.T) {
+			attempts := subscribe(t, ts.URL, proto, globex.key, attemptQuery, nil)
+			// A filter naming the other owner's webhook changes nothing.
+			targeted := subscribe(t, ts.URL, proto, globex.key, attemptQuery, map[string]any{"f": map[string]any{"webhookId": acmeHook.ID}})
+			hooks := subscribe(t, ts.URL, proto, globex.key, `subscription { webhookUpdated { id } }`, nil)
+			probe(t, globex, attempts, globexProbe.ID)
+
+			ev := acme.publish(t, "order.created", map[string]any{}, "")
+			acme.waitStatus(t, ev.Deliveries.Edges[0].Node.ID, "SUCCEEDED")
+			acme.mustDo(t, `mutation($id: ID!) { updateWebhook(id: $id, input: {description: "changed"}) { id } }`, map[string]any{"id": acmeHook.ID}, nil)
+			acme.mustDo(t, `mutation($id: ID!) { pingWebhook(id: $id) { health } }`, map[string]any{"id": acmeHook.ID}, nil)
+
+			if leaked := until(t, attempts, pingAndMark(t, globex, globexProbe.ID), ""); len(leaked) != 0 {
+				t.Errorf("globex received acme's attempts: %s", leaked)
+			}
+			globex.mustDo(t, `mutation($id: ID!) { updateWebhook(id: $id, input: {description: "mine"}) { id } }`, map[string]any{"id": globexProbe.ID}, nil)
+			if leaked := until(t, hooks, globexProbe.ID, ""); len(leaked) != 0 {
+				t.Errorf("globex received acme's webhook changes: %s", leaked)
+			}
+			select {
+			case data := <-targeted.next:
+				t.Errorf("a subscription filtered on another owner's webhook received %s", data)
+			default:
+			}
+		})
+	}
+}
+
+func TestSubscriptionAuth(t *testing.T) {
+	ts := newTestServer(t, "sqlite://:memory:")
+	ctx := context.Background()
+
+	for name, payload := range map[string]any{
+		"Missing":    map[string]any{},
+		"WrongKey":   map[string]any{"Authorization": "Bearer hkl_wrong"},
+		"NotABearer": map[string]any{"Authorization": ts.admin.key},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := dialWebsocket(ctx, ts.URL, protoTransportWS, payload)
+			if code := websocket.CloseStatus(err); code != 4403 {
+				t.Errorf("graphql-transport-ws: err = %v (close status %d); want close code 4403", err, code)
+			}
+			_, err = dialWebsocket(ctx, ts.URL, protoLegacyWS, payload)
+			var ce *connectionError
+			if !errors.As(err, &ce) {
+				t.Errorf("graphql-ws: err = %v; want connection_error", err)
+			}
+		})
+	}
+	t.Run("AcceptedSpellings", func(t *testing.T) {
+		for _, payload := range []map[string]any{
+			{"Authorization": "Bearer " + ts.admin.key},
+			{"authorization": "Bearer " + ts.admin.key},
+			{"headers": map[string]any{"Authorization": "Bearer " + ts.admin.key}},
+		} {
+			conn, err := dialWebsocket(ctx, ts.URL, protoTransportWS, payload)
+			if err != nil {
+				t.Errorf("connection_init %v: %v", payload, err)
+				continue
+			}
+			conn.Close(websocket.StatusNormalClosure, "")
+		}
+	})
+	t.Run("SSE", func(t *testing.T) {
+		_, err := trySubscribe(ts.URL, protoSSE, "hkl_wrong", attemptQuery, nil)
+		var se *httpStatusError
+		if !errors.As(err, &se) || se.code != http.StatusUnauthorized {
+			t.Errorf("SSE with a wrong key: %v; want 401", err)
+		}
+	})
+}
+
+// TestStuckSubscriberDoesNotSlowDelivery: a websocket subscriber that never
+// reads does not hold up deliveries.
+func TestStuckSubscriberDoesNotSlowDelivery(t *testing.T) {
+	ts := newTestServer(t, "sqlite://:memory:")
+	rc := newReceiver(t, nil)
+	c := ts.newKey(t, "acme", model.ApiKeyRoleMember)
+	c.createWebhook(t, map[string]any{"url": rc.URL + "/fast", "events": []string{"*"}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	conn, err := dialWebsocket(ctx, ts.URL, protoTransportWS, map[string]string{"Authorization": "Bearer " + c.key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	p, _ := json.Marshal(map[string]any{"query": `subscription { deliveryAttempts { id requestBody responseBody requestHeaders { name value } } }`})
+	if err := writeWS(ctx, conn, wsMessage{ID: "1", Type: "subscribe", Payload: p}); err != nil {
+		t.Fatal(err)
+	}
+	// Never read from conn again.
+	const events = 600
+	big := strings.Repeat("x", 4096)
+	for i := range events {
+		c.mustDo(t, `mutation($p: JSON!) { publishEvent(input: {type: "bulk", payload: $p}) { id } }`, map[string]any{"p": map[string]any{"i": i, "pad": big}}, nil)
+	}
+	eventually(t, 60*time.Second, fmt.Sprintf("%d deliveries", events), func() bool { return rc.count("/fast") == events })
+}
+
+// TestSubscriptionsAcrossProcesses: with Redis, a subscriber connected to
+// process A sees the attempts process B makes.
+func TestSubscriptionsAcrossProcesses(t *testing.T) {
+	redisURL := os.Getenv("HOOKLINE_TEST_REDIS_URL")
+	if redisURL == "" {
+		t.Skip("HOOKLINE_TEST_REDIS_URL not set")
+	}
+	suffix := make([]byte, 6)
+	rand.Read(suffix)
+	channel := delivery.WithRedisChannel("hookline:test:" + hex.EncodeToString(suffix))
+	newBroker := func() delivery.Broker {
+		b, err := delivery.NewRedisBroker(context.Background(), redisURL, slog.New(slog.DiscardHandler), channel)
+		if err != nil {
+			t.Fatalf("HOOKLINE_TEST_REDIS_URL is set but Redis is unreachable: %v", err)
+		}
+		return b
+	}
+	dbURL := "sqlite://" + t.TempDir() + "/shared.db"
+	a := newTestServerOpts(t, testOptions{url: dbURL, delivery: testDeliveryConfig(), broker: newBroker(), noEngine: true})
+	newTestServerOpts(t, testOptions{url: dbURL, delivery: testDeliveryConfig(), broker: newBroker()})
+
+	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) int {
+		if r.URL.Path == "/flaky" && n == 1 {
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusOK
+	})
+	c := a.newKey(t, "acme", model.ApiKeyRoleMember)
+	w, _ := c.createWebhook(t, map[string]any{"url": rc.URL + "/flaky", "events": []string{"cross"}})
+	probeHook, _ := c.createWebhook(t, map[string]any{"url": rc.URL + "/probe", "events": []string{"none"}})
+	wantOutcomes := map[string][]string{protoTransportWS: {"FAILURE", "SUCCESS"}, protoSSE: {"SUCCESS"}}
+	for _, proto := range []string{protoTransportWS, protoSSE} {
+		sub := subscribe(t, a.URL, proto, c.key, attemptQuery, nil)
+		deliveries := subscribe(t, a.URL, proto, c.key, deliveryQuery, nil)
+		// Pings run in process A and reach its subscribers through Redis too.
+		probe(t, c, sub, probeHook.ID)
+		probe(t, c, deliveries, probeHook.ID)
+		ev := c.publish(t, "cross", map[string]any{"proto": proto}, "")
+		for i, want := range wantOutcomes[proto] {
+			var m attemptMsg
+			sub.receiveSkipping(t, probeHook.ID, &m)
+			if m.DeliveryAttempts.WebhookID != w.ID || m.DeliveryAttempts.Outcome != want {
+				t.Errorf("%s: attempt %d = %+v; want %s", proto, i+1, m.DeliveryAttempts, want)
+			}
+		}
+		var d deliveryMsg
+		deliveries.receiveSkipping(t, probeHook.ID, &d)
+		if d.DeliveryUpdated.WebhookID != w.ID {
+			t.Errorf("%s: delivery message = %+v", proto, d.DeliveryUpdated)
+		}
+		c.waitStatus(t, ev.Deliveries.Edges[0].Node.ID, "SUCCEEDED")
+	}
+}
