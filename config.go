@@ -26,6 +26,13 @@ type Config struct {
 	RedisURL string
 	// AllowedOrigins limits cross-origin websocket upgrades; empty allows any.
 	AllowedOrigins []string
+	// Limits on GraphQL requests.
+	MaxBodyBytes        int64
+	RequestTimeout      time.Duration
+	Introspection       bool
+	RatePerSecond       float64 // per API key; 0 means unlimited
+	RateBurst           int
+	MaxWebsocketsPerKey int
 	// SecretKey, when set, encrypts webhook secrets and tokens at rest.
 	SecretKey []byte
 	Delivery  delivery.Config
@@ -39,6 +46,11 @@ func DefaultConfig() Config {
 		LogLevel:    slog.LevelInfo,
 		LogFormat:   "text",
 		Delivery:    delivery.DefaultConfig(),
+
+		MaxBodyBytes:        1 << 20,
+		RequestTimeout:      30 * time.Second,
+		Introspection:       true,
+		MaxWebsocketsPerKey: 100,
 	}
 }
 
@@ -72,6 +84,20 @@ func LoadConfig(getenv func(string) string, args []string) (Config, error) {
 			}
 		}
 	}
+	parse("HOOKLINE_MAX_BODY_BYTES", func(v string) (err error) {
+		c.MaxBodyBytes, err = strconv.ParseInt(v, 10, 64)
+		return err
+	})
+	parse("HOOKLINE_REQUEST_TIMEOUT", durationVar(&c.RequestTimeout))
+	parse("HOOKLINE_INTROSPECTION", func(v string) (err error) {
+		c.Introspection, err = strconv.ParseBool(v)
+		return err
+	})
+	parse("HOOKLINE_RATE_LIMIT", func(v string) (err error) {
+		c.RatePerSecond, c.RateBurst, err = parseRate(v)
+		return err
+	})
+	parse("HOOKLINE_MAX_WEBSOCKETS_PER_KEY", intVar(&c.MaxWebsocketsPerKey))
 	parse("HOOKLINE_DELIVERY_TIMEOUT", durationVar(&d.Timeout))
 	parse("HOOKLINE_DISABLE_AFTER", durationVar(&d.DisableAfter))
 	parse("HOOKLINE_POLL_INTERVAL", durationVar(&d.PollInterval))
@@ -132,6 +158,9 @@ func (c Config) Validate() error {
 	}
 	if d := c.Delivery; d.Workers < 1 || d.Workers > 4096 || d.MaxInflightPerWebhook < 1 {
 		return errors.New("HOOKLINE_WORKERS must be 1 to 4096 and HOOKLINE_MAX_INFLIGHT_PER_WEBHOOK at least 1")
+	}
+	if c.MaxBodyBytes < 1024 || c.RequestTimeout <= 0 || c.MaxWebsocketsPerKey < 1 {
+		return errors.New("HOOKLINE_MAX_BODY_BYTES must be at least 1024, HOOKLINE_REQUEST_TIMEOUT positive and HOOKLINE_MAX_WEBSOCKETS_PER_KEY at least 1")
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("HOOKLINE_LOG_FORMAT=%q: want text or json", c.LogFormat)

@@ -70,7 +70,10 @@ func TestLoadConfig(t *testing.T) {
 			if err != nil {
 				t.Fatalf("LoadConfig(%v, %q) error: %v", tc.env, tc.args, err)
 			}
-			tc.want.Delivery = delivery.DefaultConfig()
+			def := DefaultConfig()
+			tc.want.Delivery = def.Delivery
+			tc.want.MaxBodyBytes, tc.want.RequestTimeout, tc.want.Introspection, tc.want.MaxWebsocketsPerKey =
+				def.MaxBodyBytes, def.RequestTimeout, def.Introspection, def.MaxWebsocketsPerKey
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("LoadConfig(%v, %q) = %+v; want %+v", tc.env, tc.args, got, tc.want)
 			}

@@ -2,13 +2,19 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -18,30 +24,50 @@ import (
 
 	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/graph"
+	"github.com/hookline/hookline/metrics"
 	"github.com/hookline/hookline/model"
 	"github.com/hookline/hookline/resolver"
 	"github.com/hookline/hookline/store"
 )
 
-const (
-	maxBodyBytes    = 1 << 20
-	complexityLimit = 5000
-)
+// app is what the HTTP handler serves.
+type app struct {
+	cfg     Config
+	store   *store.Store
+	engine  *delivery.Engine
+	broker  delivery.Broker
+	metrics *metrics.Metrics
+	log     *slog.Logger
+	// stopping makes /readyz answer 503 while the process shuts down.
+	stopping *atomic.Bool
+}
 
-// newHandler returns Hookline's HTTP handler: the GraphQL IDE at / and the
-// authenticated GraphQL endpoint at /graphql.
-// allowedOrigins limits cross-origin websocket upgrades (host patterns such
-// as "app.example.com" or "*.example.com"); empty allows any origin, which
-// is safe because API keys are bearer tokens, never cookies.
-func newHandler(st *store.Store, engine *delivery.Engine, broker delivery.Broker, log *slog.Logger, allowedOrigins []string) http.Handler {
-	res := &resolver.Resolver{Store: st, Engine: engine, Broker: broker, Logger: log}
-	auth := authenticator{store: st, log: log}
+// newHandler returns Hookline's HTTP handler: the GraphQL IDE at /, the
+// authenticated GraphQL endpoint at /graphql, and /livez, /readyz, /metrics.
+func newHandler(a app) http.Handler {
+	if a.stopping == nil {
+		a.stopping = new(atomic.Bool)
+	}
+	res := &resolver.Resolver{Store: a.store, Engine: a.engine, Broker: a.broker, Logger: a.log}
+	if a.metrics != nil {
+		res.Subscriptions = a.metrics
+	}
+	auth := &authenticator{
+		store:   a.store,
+		log:     a.log,
+		limiter: newRateLimiter(a.cfg.RatePerSecond, a.cfg.RateBurst),
+		sockets: &connLimiter{max: a.cfg.MaxWebsocketsPerKey, open: map[string]int{}},
+	}
 
-	accept := websocket.AcceptOptions{OriginPatterns: allowedOrigins, InsecureSkipVerify: len(allowedOrigins) == 0}
-	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: res}))
+	// Cross-origin websocket upgrades are refused unless allowed; with no
+	// list any origin may connect, which is safe because API keys are bearer
+	// tokens, never cookies.
+	accept := websocket.AcceptOptions{OriginPatterns: a.cfg.AllowedOrigins, InsecureSkipVerify: len(a.cfg.AllowedOrigins) == 0}
+	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: res, Complexity: complexity()}))
 	gql.AddTransport(transport.Websocket{
 		Implementation:        transport.CoderWebsocketImplementation{AcceptOptions: accept},
 		InitFunc:              auth.websocketInit,
+		CloseFunc:             auth.websocketClose,
 		InitTimeout:           10 * time.Second,
 		KeepAlivePingInterval: 15 * time.Second,
 		PingPongInterval:      15 * time.Second,
@@ -51,45 +77,118 @@ func newHandler(st *store.Store, engine *delivery.Engine, broker delivery.Broker
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	gql.Use(extension.Introspection{})
+	gql.SetParserTokenLimit(parserTokenLimit)
+	if a.cfg.Introspection {
+		gql.Use(extension.Introspection{})
+	}
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	gql.Use(extension.FixedComplexityLimit(complexityLimit))
+	gql.Use(shapeLimit{})
+	if a.metrics != nil {
+		gql.Use(a.metrics.Extension())
+	}
+	gql.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		oc := graphql.GetOperationContext(ctx)
+		a.log.DebugContext(ctx, "graphql operation", "request_id", model.RequestID(ctx), "operation", oc.OperationName)
+		return next(ctx)
+	})
 	gql.SetErrorPresenter(res.PresentError)
 	gql.SetRecoverFunc(res.Recover)
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", ideHandler())
-	mux.Handle("/graphql", http.MaxBytesHandler(auth.middleware(gql), maxBodyBytes))
-	return mux
+	mux.Handle("/graphql", http.MaxBytesHandler(auth.middleware(gql, a.cfg.RequestTimeout), a.cfg.MaxBodyBytes))
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", a.ready)
+	if a.metrics != nil {
+		mux.Handle("GET /metrics", a.metrics.Handler())
+	}
+	return withRequestID(mux)
 }
 
-// authenticator resolves the API key of a request.
+// ready answers 200 when the database answers and the process is not
+// shutting down, 503 otherwise.
+func (a app) ready(w http.ResponseWriter, r *http.Request) {
+	if a.stopping.Load() {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.store.Ping(ctx); err != nil {
+		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ok\n"))
+}
+
+// withRequestID gives every request an ID, taken from X-Request-Id when the
+// client sends a sane one, returned in the response header, logged with the
+// request's operations and stored with the events it publishes.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID(id) {
+			b := make([]byte, 12)
+			rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(model.WithRequestID(r.Context(), id)))
+	})
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c == '-' || c == '_' || c == '.' || ('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')) {
+			return false
+		}
+	}
+	return true
+}
+
+// authenticator resolves and rate-limits the API key of a request.
 type authenticator struct {
-	store *store.Store
-	log   *slog.Logger
+	store   *store.Store
+	log     *slog.Logger
+	limiter *rateLimiter
+	sockets *connLimiter
 }
 
-// middleware requires a valid API key in the Authorization header. Websocket
-// upgrades pass through: browsers cannot set headers on them, so they
-// authenticate in connection_init instead.
-func (a authenticator) middleware(next http.Handler) http.Handler {
+// middleware requires a valid API key in the Authorization header and
+// bounds each request's time. Websocket upgrades pass through: browsers
+// cannot set headers on them, so they authenticate in connection_init.
+func (a *authenticator) middleware(next http.Handler, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions || isWebsocketUpgrade(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		key, err := a.authenticate(r.Context(), r.Header.Get("Authorization"))
+		ctx := r.Context()
+		if !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, timeout)
+			defer cancel()
+		}
+		key, err := a.authenticate(ctx, r.Header.Get("Authorization"))
 		if err != nil {
-			writeAuthError(w, err)
+			writeError(w, err, 0)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(resolver.WithCaller(r.Context(), key)))
+		if ok, wait := a.limiter.allow(key.ID); !ok {
+			writeError(w, model.Errorf(model.ErrRateLimited, "rate limit exceeded for this API key; retry in %s", wait.Round(time.Millisecond)), wait)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(resolver.WithCaller(ctx, key)))
 	})
 }
 
 // websocketInit authenticates a websocket from its connection_init payload:
 // {"Authorization": "Bearer <key>"}, "authorization", or headers.Authorization.
-func (a authenticator) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+func (a *authenticator) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	header := payload.Authorization()
 	if header == "" {
 		header = payload.GetString("authorization")
@@ -107,18 +206,30 @@ func (a authenticator) websocketInit(ctx context.Context, payload transport.Init
 	if err != nil {
 		return transport.WithWebsocketCloseCode(ctx, 4403), nil, errors.New("forbidden: " + err.Error())
 	}
+	if !a.sockets.acquire(key.ID) {
+		return transport.WithWebsocketCloseCode(ctx, 4429), nil, errors.New("too many websocket connections for this API key")
+	}
 	return resolver.WithWebsocket(resolver.WithCaller(ctx, key)), nil, nil
 }
 
-func (a authenticator) authenticate(ctx context.Context, header string) (*model.ApiKey, error) {
+// websocketClose releases an authenticated connection's slot.
+func (a *authenticator) websocketClose(ctx context.Context, _ int) {
+	if key, err := resolver.Caller(ctx); err == nil {
+		a.sockets.release(key.ID)
+	}
+}
+
+func (a *authenticator) authenticate(ctx context.Context, header string) (*model.ApiKey, error) {
 	secret, ok := strings.CutPrefix(header, "Bearer ")
 	if !ok || secret == "" {
 		return nil, model.Errorf(model.ErrUnauthenticated, "missing API key: send Authorization: Bearer <key>")
 	}
+	// Keys are looked up by their SHA-256, so the comparison never runs on
+	// the secret itself and reveals nothing through timing.
 	key, err := a.store.APIKeyByHash(ctx, model.HashAPIKey(strings.TrimSpace(secret)))
 	if err != nil && model.ErrorCode(err) != model.ErrUnauthenticated {
 		a.log.ErrorContext(ctx, "authenticate", "err", err)
-		return nil, model.Errorf(model.ErrUnavailable, "cannot check the API key right now")
+		return nil, model.Errorf(model.ErrUnavailable, "cannot check the API key right now; retry shortly")
 	}
 	return key, err
 }
@@ -127,21 +238,30 @@ func isWebsocketUpgrade(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
-// writeAuthError answers 401 (503 when the database is down) with a
-// GraphQL-shaped body.
-func writeAuthError(w http.ResponseWriter, err error) {
+// writeError answers a request refused before GraphQL runs with a
+// GraphQL-shaped body: 401 without a valid key, 429 over the rate limit
+// (with Retry-After), 503 when the key cannot be checked.
+func writeError(w http.ResponseWriter, err error, retryAfter time.Duration) {
 	code := model.ErrorCode(err)
 	status := http.StatusUnauthorized
-	if code == model.ErrUnavailable {
+	ext := map[string]any{"code": code}
+	switch code {
+	case model.ErrUnavailable:
 		status = http.StatusServiceUnavailable
-	} else {
+	case model.ErrRateLimited:
+		status = http.StatusTooManyRequests
+		secs := int(math.Ceil(retryAfter.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+		ext["retryAfterMs"] = retryAfter.Milliseconds()
+	default:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="hookline"`)
 	}
 	var appErr *model.Error
-	errors.As(err, &appErr)
+	msg := "internal error"
+	if errors.As(err, &appErr) {
+		msg = appErr.Message
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": appErr.Message, "extensions": map[string]any{"code": code}}},
-	})
+	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": msg, "extensions": ext}}})
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/delivery"
+	"github.com/hookline/hookline/metrics"
 	"github.com/hookline/hookline/model"
 	"github.com/hookline/hookline/store"
 	"github.com/hookline/hookline/store/storetest"
@@ -54,6 +55,7 @@ type testOptions struct {
 	delivery delivery.Config
 	broker   delivery.Broker // nil: a MemoryBroker
 	noEngine bool            // publish only; another process delivers
+	config   *Config         // nil: DefaultConfig()
 }
 
 func newTestServerOpts(tb testing.TB, o testOptions) *testServer {
@@ -65,6 +67,8 @@ func newTestServerOpts(tb testing.TB, o testOptions) *testServer {
 		broker = delivery.NewMemoryBroker()
 	}
 	tb.Cleanup(func() { broker.Close() })
+	m := metrics.New(st, log)
+	o.delivery.Observer = m
 	engine := delivery.New(st, broker, o.delivery, log)
 	if !o.noEngine {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -75,7 +79,12 @@ func newTestServerOpts(tb testing.TB, o testOptions) *testServer {
 		}()
 		tb.Cleanup(func() { cancel(); <-done })
 	}
-	srv := httptest.NewServer(newHandler(st, engine, broker, log, nil))
+	cfg := o.config
+	if cfg == nil {
+		def := DefaultConfig()
+		cfg = &def
+	}
+	srv := httptest.NewServer(newHandler(app{cfg: *cfg, store: st, engine: engine, broker: broker, metrics: m, log: log}))
 	tb.Cleanup(srv.Close)
 	ts := &testServer{Server: srv, store: st, broker: broker}
 	ts.admin = ts.newKey(tb, "admin", model.ApiKeyRoleAdmin)

@@ -12,10 +12,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/hookline/hookline/delivery"
+	"github.com/hookline/hookline/metrics"
 	"github.com/hookline/hookline/model"
 	"github.com/hookline/hookline/store"
 )
@@ -51,11 +53,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 
+	var stopping atomic.Bool
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	cfg.Delivery.UserAgent = "Hookline/" + version
+	m := metrics.New(st, log)
+	cfg.Delivery.Observer = m
 	broker, err := newBroker(ctx, cfg.RedisURL, log)
 	if err != nil {
 		return err
@@ -68,7 +73,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	go func() { engineDone <- engine.Run(engineCtx) }()
 
 	srv := &http.Server{
-		Handler:           newHandler(st, engine, broker, log, cfg.AllowedOrigins),
+		Handler:           newHandler(app{cfg: cfg, store: st, engine: engine, broker: broker, metrics: m, log: log, stopping: &stopping}),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
@@ -88,6 +93,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// Stop taking requests, then let the deliveries in flight finish and
 	// be recorded before the database closes.
 	log.Info("shutting down")
+	stopping.Store(true)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {

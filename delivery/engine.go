@@ -32,6 +32,16 @@ type Store interface {
 	Webhook(ctx context.Context, owner, id string) (*model.Webhook, error)
 }
 
+// Observer is told about every recorded attempt; *metrics.Metrics
+// implements it.
+type Observer interface {
+	ObserveAttempt(rec model.AttemptRecord, health model.HealthStatus)
+}
+
+type noObserver struct{}
+
+func (noObserver) ObserveAttempt(model.AttemptRecord, model.HealthStatus) {}
+
 // Config tunes the engine. Zero values take the defaults of DefaultConfig.
 type Config struct {
 	Workers               int
@@ -48,6 +58,8 @@ type Config struct {
 	// about: deliveries published by other processes, expired leases.
 	PollInterval time.Duration
 	UserAgent    string
+	// Observer, when set, is told about every recorded attempt.
+	Observer Observer
 }
 
 // DefaultConfig returns the production defaults.
@@ -114,6 +126,9 @@ func New(st Store, broker Broker, cfg Config, log *slog.Logger) *Engine {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = def.UserAgent
 	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
+	}
 	return &Engine{
 		store:    st,
 		broker:   broker,
@@ -140,7 +155,7 @@ func (e *Engine) Publish(ctx context.Context, owner string, in model.PublishEven
 	if _, isObject := payload.(map[string]any); err != nil || !isObject {
 		return nil, model.InvalidField("payload", "must be a JSON object")
 	}
-	ev := &model.Event{ID: model.NewID(model.PrefixEvent), Owner: owner, Type: in.Type, Payload: in.Payload}
+	ev := &model.Event{ID: model.NewID(model.PrefixEvent), Owner: owner, Type: in.Type, Payload: in.Payload, RequestID: model.RequestID(ctx)}
 	if k := in.IdempotencyKey; k != nil {
 		if *k == "" || len(*k) > 255 || !utf8.ValidString(*k) {
 			return nil, model.InvalidField("idempotencyKey", "must be 1 to 255 bytes of UTF-8")
@@ -178,6 +193,14 @@ func (e *Engine) Notify(ctx context.Context, msg Message) {
 // notifyAttempt reports a recorded attempt, the delivery if its status
 // changed, and the webhook if its health or enablement changed.
 func (e *Engine) notifyAttempt(ctx context.Context, before job, rec model.AttemptRecord, d *model.Delivery, w *model.Webhook) {
+	var health model.HealthStatus
+	if w != nil {
+		health = w.Health
+	}
+	e.cfg.Observer.ObserveAttempt(rec, health)
+	e.log.DebugContext(ctx, "delivery attempt", "request_id", rec.Attempt.RequestID, "delivery", rec.Attempt.DeliveryID, "webhook", rec.Attempt.WebhookID,
+		"event", rec.Attempt.EventID, "attempt", rec.Attempt.AttemptNumber, "outcome", rec.Attempt.Outcome,
+		"status_code", rec.Attempt.StatusCode, "duration_ms", rec.Attempt.DurationMs, "next", rec.Status)
 	e.Notify(ctx, Message{Owner: rec.Attempt.Owner, Attempt: rec.Attempt})
 	if d != nil && d.Status != before.delivery.Status {
 		e.Notify(ctx, Message{Owner: d.Owner, Delivery: d})
@@ -404,7 +427,7 @@ func (e *Engine) attempt(ctx context.Context, j job, ping bool) model.AttemptRec
 	started := time.Now().UTC()
 	att := &model.DeliveryAttempt{
 		ID: model.NewID(model.PrefixAttempt), Owner: d.Owner, DeliveryID: d.ID, WebhookID: w.ID,
-		EventID: ev.ID, EventType: ev.Type, AttemptNumber: d.AttemptCount + 1, StartedAt: started,
+		EventID: ev.ID, EventType: ev.Type, AttemptNumber: d.AttemptCount + 1, StartedAt: started, RequestID: ev.RequestID,
 		RequestHeaders: []model.Header{}, ResponseHeaders: []model.Header{},
 	}
 	rec := model.AttemptRecord{Attempt: att, DisableAfter: e.cfg.DisableAfter}
@@ -539,7 +562,7 @@ func (e *Engine) Ping(ctx context.Context, owner, webhookID string) (*model.Ping
 		return nil, err
 	}
 	payload, _ := json.Marshal(map[string]string{"webhookId": w.ID})
-	ev := &model.Event{ID: model.NewID(model.PrefixEvent), Owner: owner, Type: PingEventType, Payload: payload}
+	ev := &model.Event{ID: model.NewID(model.PrefixEvent), Owner: owner, Type: PingEventType, Payload: payload, RequestID: model.RequestID(ctx)}
 	d := &model.Delivery{ID: model.NewID(model.PrefixDelivery), Owner: owner, EventID: ev.ID, WebhookID: w.ID, Status: model.DeliveryStatusPending}
 	if err := e.store.CreatePing(ctx, ev, d); err != nil {
 		return nil, err

@@ -81,6 +81,7 @@ type ComplexityRoot struct {
 		Outcome         func(childComplexity int) int
 		RequestBody     func(childComplexity int) int
 		RequestHeaders  func(childComplexity int) int
+		RequestID       func(childComplexity int) int
 		ResponseBody    func(childComplexity int) int
 		ResponseHeaders func(childComplexity int) int
 		StartedAt       func(childComplexity int) int
@@ -105,6 +106,7 @@ type ComplexityRoot struct {
 		ID             func(childComplexity int) int
 		IdempotencyKey func(childComplexity int) int
 		Payload        func(childComplexity int) int
+		RequestID      func(childComplexity int) int
 		Type           func(childComplexity int) int
 	}
 
@@ -406,6 +408,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeliveryAttempt.RequestHeaders(childComplexity), true
+	case "DeliveryAttempt.requestId":
+		if e.ComplexityRoot.DeliveryAttempt.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.RequestID(childComplexity), true
 	case "DeliveryAttempt.responseBody":
 		if e.ComplexityRoot.DeliveryAttempt.ResponseBody == nil {
 			break
@@ -504,6 +512,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Event.Payload(childComplexity), true
+	case "Event.requestId":
+		if e.ComplexityRoot.Event.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.RequestID(childComplexity), true
 	case "Event.type":
 		if e.ComplexityRoot.Event.Type == nil {
 			break
@@ -1225,6 +1239,8 @@ func (ec *executionContext) childFields_DeliveryAttempt(ctx context.Context, fie
 		return ec.fieldContext_DeliveryAttempt_startedAt(ctx, field)
 	case "nextRetryAt":
 		return ec.fieldContext_DeliveryAttempt_nextRetryAt(ctx, field)
+	case "requestId":
+		return ec.fieldContext_DeliveryAttempt_requestId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeliveryAttempt", field.Name)
 }
@@ -1261,6 +1277,8 @@ func (ec *executionContext) childFields_Event(ctx context.Context, field graphql
 		return ec.fieldContext_Event_payload(ctx, field)
 	case "idempotencyKey":
 		return ec.fieldContext_Event_idempotencyKey(ctx, field)
+	case "requestId":
+		return ec.fieldContext_Event_requestId(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Event_createdAt(ctx, field)
 	case "deliveries":

@@ -15,7 +15,10 @@ type Event struct {
 	IdempotencyKey *string `gorm:"size:255"`
 	// DedupKey holds IdempotencyKey while it deduplicates (24 hours); a
 	// unique index on it makes concurrent publishes with one key safe.
-	DedupKey  *string   `gorm:"size:255;uniqueIndex:idx_events_dedup,priority:2"`
+	DedupKey *string `gorm:"size:255;uniqueIndex:idx_events_dedup,priority:2"`
+	// RequestID names the API request that published the event; its
+	// attempts carry it too, so logs and records can be joined.
+	RequestID string    `gorm:"size:64;not null"`
 	CreatedAt time.Time `gorm:"not null;index:idx_events_owner_created,priority:2"`
 }
 
@@ -118,6 +121,8 @@ type DeliveryAttempt struct {
 	ResponseBody    string    `gorm:"type:mediumtext;not null"`
 	StartedAt       time.Time `gorm:"not null"`
 	NextRetryAt     *time.Time
+	// RequestID is the ID of the API request that published the event.
+	RequestID string `gorm:"size:64;not null"`
 }
 
 func (DeliveryAttempt) IsNode() {}

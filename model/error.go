@@ -15,6 +15,7 @@ const (
 	ErrBadUserInput    = "BAD_USER_INPUT"
 	ErrConflict        = "CONFLICT"
 	ErrUnavailable     = "UNAVAILABLE"
+	ErrRateLimited     = "RATE_LIMITED"
 	ErrInternal        = "INTERNAL"
 )
 

@@ -10,6 +10,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/hookline/hookline/model"
+	"github.com/hookline/hookline/store"
 )
 
 // PresentError maps errors onto GraphQL errors with extensions.code. An
@@ -30,6 +31,10 @@ func (r *Resolver) PresentError(ctx context.Context, err error) *gqlerror.Error 
 		}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		gqlErr.Message = "request cancelled or timed out"
+		gqlErr.Extensions = map[string]any{"code": model.ErrUnavailable}
+	case store.IsUnavailable(err):
+		r.Logger.WarnContext(ctx, "database unavailable", "path", gqlErr.Path.String(), "err", err)
+		gqlErr.Message = "the database is unavailable; retry shortly (publishEvent with the same idempotencyKey is safe to retry)"
 		gqlErr.Extensions = map[string]any{"code": model.ErrUnavailable}
 	case gqlErr.Err == nil:
 		// Parse and validation errors raised by gqlgen itself describe the

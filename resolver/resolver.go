@@ -17,4 +17,12 @@ type Resolver struct {
 	Engine *delivery.Engine
 	Broker delivery.Broker
 	Logger *slog.Logger
+	// Subscriptions, when set, counts open subscriptions.
+	Subscriptions SubscriptionCounter
+}
+
+// SubscriptionCounter tracks open subscriptions; *metrics.Metrics implements it.
+type SubscriptionCounter interface {
+	SubscriptionStarted()
+	SubscriptionEnded()
 }

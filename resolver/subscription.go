@@ -29,19 +29,25 @@ func WithWebsocket(ctx context.Context) context.Context {
 // stream subscribes to the caller owner's changes and forwards those pick
 // accepts. The broker never waits for it: when the client cannot keep up,
 // the broker drops the subscription and the client gets an error saying so.
-func stream[T any](ctx context.Context, b delivery.Broker, pick func(delivery.Message) (*T, bool)) (<-chan *T, error) {
+func stream[T any](ctx context.Context, r *Resolver, pick func(delivery.Message) (*T, bool)) (<-chan *T, error) {
 	owner, err := owner(ctx)
 	if err != nil {
 		return nil, err
 	}
-	sub, err := b.Subscribe(ctx, owner, SubscriberBuffer)
+	sub, err := r.Broker.Subscribe(ctx, owner, SubscriberBuffer)
 	if err != nil {
 		return nil, err
+	}
+	if r.Subscriptions != nil {
+		r.Subscriptions.SubscriptionStarted()
 	}
 	out := make(chan *T)
 	go func() {
 		defer close(out)
 		defer sub.Close()
+		if r.Subscriptions != nil {
+			defer r.Subscriptions.SubscriptionEnded()
+		}
 		for m := range sub.C {
 			v, ok := pick(m)
 			if !ok {

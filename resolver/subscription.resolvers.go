@@ -14,17 +14,17 @@ import (
 
 // DeliveryAttempts is the resolver for the deliveryAttempts field.
 func (r *subscriptionResolver) DeliveryAttempts(ctx context.Context, filter *model.AttemptFilter) (<-chan *model.DeliveryAttempt, error) {
-	return stream(ctx, r.Broker, matchAttempt(filter))
+	return stream(ctx, r.Resolver, matchAttempt(filter))
 }
 
 // DeliveryUpdated is the resolver for the deliveryUpdated field.
 func (r *subscriptionResolver) DeliveryUpdated(ctx context.Context, filter *model.DeliveryFilter) (<-chan *model.Delivery, error) {
-	return stream(ctx, r.Broker, matchDelivery(filter))
+	return stream(ctx, r.Resolver, matchDelivery(filter))
 }
 
 // WebhookUpdated is the resolver for the webhookUpdated field.
 func (r *subscriptionResolver) WebhookUpdated(ctx context.Context, id *string) (<-chan *model.Webhook, error) {
-	return stream(ctx, r.Broker, matchWebhook(id))
+	return stream(ctx, r.Resolver, matchWebhook(id))
 }
 
 // Subscription returns graph.SubscriptionResolver implementation.

@@ -335,3 +335,18 @@ func (s *Store) WebhooksByID(ctx context.Context, ids []string) (map[string]*mod
 	}
 	return out, nil
 }
+
+// QueueStats returns how many deliveries wait for an attempt and when the
+// oldest of them was created.
+func (s *Store) QueueStats(ctx context.Context) (depth int, oldest *time.Time, err error) {
+	var row struct {
+		N      int64
+		Oldest *time.Time
+	}
+	err = s.db.WithContext(ctx).Model(&model.Delivery{}).Select("COUNT(*) AS n, MIN(created_at) AS oldest").
+		Where("next_attempt_at IS NOT NULL").Scan(&row).Error
+	if err != nil {
+		return 0, nil, fmt.Errorf("queue stats: %w", err)
+	}
+	return int(row.N), row.Oldest, nil
+}

@@ -5,9 +5,12 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -280,4 +283,13 @@ func (s *Store) containsExact(column string) string {
 func (s *Store) subscribedCondition(db *gorm.DB, eventType string) *gorm.DB {
 	return db.Where("("+s.containsExact("events")+" OR "+s.containsExact("events")+")",
 		`"`+eventType+`"`, `"`+model.WildcardEvent+`"`)
+}
+
+// IsUnavailable reports whether err means the database could not be reached
+// or answered too late, as opposed to a bug or bad input.
+func IsUnavailable(err error) bool {
+	var netErr net.Error
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, sql.ErrConnDone) || errors.As(err, &netErr)
 }
