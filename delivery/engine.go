@@ -408,7 +408,7 @@ func (e *Engine) deliver(j job) {
 		return
 	}
 	rec := e.attempt(ctx, j, false)
-	d, w, err := e.store.RecordAttempt(ctx, j.delivery, rec)
+	d, w, err := e.record(ctx, j.delivery, rec)
 	if err != nil {
 		// The lease runs out and the delivery is tried again: at least once.
 		e.log.Error("record attempt", "delivery", j.delivery.ID, "err", err)
@@ -417,6 +417,24 @@ func (e *Engine) deliver(j job) {
 	e.notifyAttempt(ctx, j, rec, d, w)
 	if rec.NextAttemptAt != nil {
 		time.AfterFunc(time.Until(*rec.NextAttemptAt), e.kick)
+	}
+}
+
+// recordRetries bounds how long a worker keeps trying to record an attempt
+// through a database outage; after that the lease brings the delivery back.
+const recordRetries = 5 * time.Second
+
+// record stores an attempt, retrying with backoff for a short outage, so
+// that a delivery already made is not sent again when the database returns.
+func (e *Engine) record(ctx context.Context, d *model.Delivery, rec model.AttemptRecord) (*model.Delivery, *model.Webhook, error) {
+	deadline := time.Now().Add(recordRetries)
+	for wait := 100 * time.Millisecond; ; wait *= 2 {
+		updated, w, err := e.store.RecordAttempt(ctx, d, rec)
+		if err == nil || time.Now().Add(wait).After(deadline) {
+			return updated, w, err
+		}
+		e.log.Warn("record attempt, retrying", "delivery", d.ID, "retry_in", wait, "err", err)
+		time.Sleep(wait)
 	}
 }
 

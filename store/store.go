@@ -224,17 +224,55 @@ func (s *Store) Ping(ctx context.Context) error { return s.ping(ctx) }
 // Dialect returns DialectSQLite or DialectMySQL.
 func (s *Store) Dialect() string { return s.dialect }
 
+// migrate creates and updates the tables. Processes starting together take
+// turns: a MySQL advisory lock, or SQLite's write lock, serialises them.
 func (s *Store) migrate(ctx context.Context) error {
-	db := s.db.WithContext(ctx)
-	if s.dialect == DialectMySQL {
-		// Owners, IDs and event types compare byte for byte, whatever the
-		// database's default collation: "Acme" is not "acme".
-		db = db.Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
+	models := []any{&model.ApiKey{}, &model.Webhook{}, &model.Event{}, &model.Delivery{}, &model.DeliveryAttempt{}}
+	if s.dialect == DialectSQLite {
+		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return tx.AutoMigrate(models...) })
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		return nil
 	}
-	if err := db.AutoMigrate(&model.ApiKey{}, &model.Webhook{}, &model.Event{}, &model.Delivery{}, &model.DeliveryAttempt{}); err != nil {
+	unlock, err := s.mysqlLock(ctx, "hookline_migrate", time.Minute)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer unlock()
+	// Owners, IDs and event types compare byte for byte, whatever the
+	// database's default collation: "Acme" is not "acme".
+	db := s.db.WithContext(ctx).Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
+	if err := db.AutoMigrate(models...); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
+}
+
+// mysqlLock takes a named MySQL advisory lock on a connection of its own and
+// returns the function that releases it.
+func (s *Store) mysqlLock(ctx context.Context, name string, wait time.Duration) (func(), error) {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", name, int(wait.Seconds())).Scan(&got); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
+	if got.Int64 != 1 {
+		conn.Close()
+		return nil, fmt.Errorf("lock %s: not granted within %s", name, wait)
+	}
+	return func() {
+		conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(?)", name)
+		conn.Close()
+	}, nil
 }
 
 // Close closes the database.
