@@ -33,6 +33,8 @@ type Config struct {
 	RatePerSecond       float64 // per API key; 0 means unlimited
 	RateBurst           int
 	MaxWebsocketsPerKey int
+	// DBMaxConns caps the database connection pool.
+	DBMaxConns int
 	// SecretKey, when set, encrypts webhook secrets and tokens at rest.
 	SecretKey []byte
 	Delivery  delivery.Config
@@ -51,6 +53,7 @@ func DefaultConfig() Config {
 		RequestTimeout:      30 * time.Second,
 		Introspection:       true,
 		MaxWebsocketsPerKey: 100,
+		DBMaxConns:          32,
 	}
 }
 
@@ -98,6 +101,7 @@ func LoadConfig(getenv func(string) string, args []string) (Config, error) {
 		return err
 	})
 	parse("HOOKLINE_MAX_WEBSOCKETS_PER_KEY", intVar(&c.MaxWebsocketsPerKey))
+	parse("HOOKLINE_DB_MAX_CONNS", intVar(&c.DBMaxConns))
 	parse("HOOKLINE_DELIVERY_TIMEOUT", durationVar(&d.Timeout))
 	parse("HOOKLINE_DISABLE_AFTER", durationVar(&d.DisableAfter))
 	parse("HOOKLINE_POLL_INTERVAL", durationVar(&d.PollInterval))
@@ -158,6 +162,9 @@ func (c Config) Validate() error {
 	}
 	if d := c.Delivery; d.Workers < 1 || d.Workers > 4096 || d.MaxInflightPerWebhook < 1 {
 		return errors.New("HOOKLINE_WORKERS must be 1 to 4096 and HOOKLINE_MAX_INFLIGHT_PER_WEBHOOK at least 1")
+	}
+	if c.DBMaxConns < 2 {
+		return errors.New("HOOKLINE_DB_MAX_CONNS must be at least 2")
 	}
 	if c.MaxBodyBytes < 1024 || c.RequestTimeout <= 0 || c.MaxWebsocketsPerKey < 1 {
 		return errors.New("HOOKLINE_MAX_BODY_BYTES must be at least 1024, HOOKLINE_REQUEST_TIMEOUT positive and HOOKLINE_MAX_WEBSOCKETS_PER_KEY at least 1")

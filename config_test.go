@@ -72,8 +72,8 @@ func TestLoadConfig(t *testing.T) {
 			}
 			def := DefaultConfig()
 			tc.want.Delivery = def.Delivery
-			tc.want.MaxBodyBytes, tc.want.RequestTimeout, tc.want.Introspection, tc.want.MaxWebsocketsPerKey =
-				def.MaxBodyBytes, def.RequestTimeout, def.Introspection, def.MaxWebsocketsPerKey
+			tc.want.MaxBodyBytes, tc.want.RequestTimeout, tc.want.Introspection, tc.want.MaxWebsocketsPerKey, tc.want.DBMaxConns =
+				def.MaxBodyBytes, def.RequestTimeout, def.Introspection, def.MaxWebsocketsPerKey, def.DBMaxConns
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("LoadConfig(%v, %q) = %+v; want %+v", tc.env, tc.args, got, tc.want)
 			}

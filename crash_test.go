@@ -177,9 +177,12 @@ func TestTwoProcessesShareTheQueue(t *testing.T) {
 			cfg.Workers = 4
 			return newTestServerWith(t, dbURL, cfg)
 		}
-		a := newProcess("a")
+		// Events come in through a process that does not deliver, so both
+		// delivering processes must claim them from the database.
+		publisher := newTestServerOpts(t, testOptions{url: dbURL, delivery: testDeliveryConfig(), noEngine: true})
+		newProcess("a")
 		newProcess("b")
-		c := a.newKey(t, "acme", model.ApiKeyRoleMember)
+		c := publisher.newKey(t, "acme", model.ApiKeyRoleMember)
 		c.createWebhook(t, map[string]any{"url": rc.URL + "/shared", "events": []string{"*"}})
 		const events = 400
 		for i := range events {

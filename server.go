@@ -44,7 +44,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	log := newLogger(cfg, stdout)
 
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{Logger: log, SecretKey: cfg.SecretKey})
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{Logger: log, SecretKey: cfg.SecretKey, MaxOpenConns: cfg.DBMaxConns})
 	if err != nil {
 		return err
 	}

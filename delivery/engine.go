@@ -5,14 +5,14 @@ package delivery
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -21,12 +21,13 @@ import (
 
 // Store is the persistence the engine needs; *store.Store implements it.
 type Store interface {
-	PublishEvent(ctx context.Context, ev *model.Event, match func(*model.Webhook) bool) (*model.Event, []*model.Delivery, bool, error)
+	PublishEvent(ctx context.Context, ev *model.Event, match func(*model.Webhook) bool, take func(*model.Delivery, *model.Webhook)) (*model.Event, []*model.Delivery, bool, error)
 	ClaimDeliveries(ctx context.Context, n int, lease time.Duration, exclude []string) ([]*model.Delivery, error)
 	ReleaseDeliveries(ctx context.Context, deliveries []*model.Delivery) error
 	EventsByID(ctx context.Context, ids []string) (map[string]*model.Event, error)
 	WebhooksByID(ctx context.Context, ids []string) (map[string]*model.Webhook, error)
-	RecordAttempt(ctx context.Context, d *model.Delivery, rec model.AttemptRecord) (*model.Delivery, *model.Webhook, error)
+	RecordAttempt(ctx context.Context, rec model.AttemptRecord) (*model.Delivery, *model.Webhook, error)
+	RecordAttempts(ctx context.Context, batch []model.AttemptRecord) ([]*model.Delivery, map[string]*model.Webhook, error)
 	CancelDelivery(ctx context.Context, d *model.Delivery) error
 	CreatePing(ctx context.Context, ev *model.Event, d *model.Delivery) error
 	Webhook(ctx context.Context, owner, id string) (*model.Webhook, error)
@@ -94,9 +95,16 @@ type Engine struct {
 
 	wake chan struct{} // capacity 1: a claim round is wanted
 
-	mu       sync.Mutex
-	inflight map[string]int // claimed, unfinished deliveries per webhook
-	claimed  int
+	mu          sync.Mutex
+	running     bool
+	jobs        chan job                 // to the workers
+	queues      map[string]*webhookQueue // held deliveries per webhook
+	held        int                      // deliveries held in all queues
+	reserved    int                      // room promised to publishes in progress
+	reservedFor map[string]int
+	// backlog says that due work may be waiting in the database beyond what
+	// the process holds, so a freed slot should trigger a claim round.
+	backlog atomic.Bool
 }
 
 // New returns an engine that reports every change to broker; call Run to
@@ -130,15 +138,16 @@ func New(st Store, broker Broker, cfg Config, log *slog.Logger) *Engine {
 		cfg.Observer = noObserver{}
 	}
 	return &Engine{
-		store:    st,
-		broker:   broker,
-		cfg:      cfg,
-		log:      log,
-		client:   NewClient(ClientOptions{Timeout: cfg.Timeout, AllowPrivate: cfg.AllowPrivateTargets, MaxConnsPerHost: cfg.Workers}),
-		backoff:  Backoff{Schedule: cfg.Schedule, Jitter: 0.2},
-		lease:    cfg.Lease,
-		wake:     make(chan struct{}, 1),
-		inflight: make(map[string]int),
+		store:       st,
+		broker:      broker,
+		cfg:         cfg,
+		log:         log,
+		client:      NewClient(ClientOptions{Timeout: cfg.Timeout, AllowPrivate: cfg.AllowPrivateTargets, MaxConnsPerHost: cfg.Workers}),
+		backoff:     Backoff{Schedule: cfg.Schedule, Jitter: 0.2},
+		lease:       cfg.Lease,
+		wake:        make(chan struct{}, 1),
+		queues:      make(map[string]*webhookQueue),
+		reservedFor: make(map[string]int),
 	}
 }
 
@@ -162,6 +171,20 @@ func (e *Engine) Publish(ctx context.Context, owner string, in model.PublishEven
 		}
 		ev.IdempotencyKey, ev.DedupKey = k, k
 	}
+	// Deliveries go straight to this process's workers, leased in the same
+	// transaction that stores them, as far as there is room; the rest wait
+	// in the queue for a claim.
+	var (
+		taken []job
+		token = newLeaseToken()
+		until = time.Now().UTC().Add(e.lease)
+	)
+	take := func(d *model.Delivery, w *model.Webhook) {
+		if e.reserve(w.ID) {
+			d.LeaseToken, d.NextAttemptAt = token, &until
+			taken = append(taken, job{delivery: d, webhook: w})
+		}
+	}
 	ev, deliveries, _, err := e.store.PublishEvent(ctx, ev, func(w *model.Webhook) bool {
 		f, err := model.CompileFilters(w.Filters)
 		if err != nil {
@@ -169,17 +192,42 @@ func (e *Engine) Publish(ctx context.Context, owner string, in model.PublishEven
 			return false
 		}
 		return f.Match(payload)
-	})
+	}, take)
+	for _, j := range taken {
+		e.unreserve(j.webhook.ID)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if len(deliveries) > 0 {
+	var refused []*model.Delivery
+	for _, j := range taken {
+		j.event = ev
+		if !e.hold(j) {
+			refused = append(refused, j.delivery)
+		}
+	}
+	if len(refused) > 0 {
+		if err := e.store.ReleaseDeliveries(context.WithoutCancel(ctx), refused); err != nil {
+			e.log.ErrorContext(ctx, "release deliveries", "err", err)
+		}
+	}
+	if len(deliveries) > len(taken) {
+		e.backlog.Store(true)
 		e.kick()
 	}
 	for _, d := range deliveries {
-		e.Notify(ctx, Message{Owner: owner, Delivery: d})
+		created := *d
+		created.LeaseToken = ""
+		e.Notify(ctx, Message{Owner: owner, Delivery: &created})
 	}
 	return ev, nil
+}
+
+// newLeaseToken returns a random token that marks the deliveries of one lease.
+func newLeaseToken() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // Notify reports a change to subscribers. It never fails the operation
@@ -192,7 +240,7 @@ func (e *Engine) Notify(ctx context.Context, msg Message) {
 
 // notifyAttempt reports a recorded attempt, the delivery if its status
 // changed, and the webhook if its health or enablement changed.
-func (e *Engine) notifyAttempt(ctx context.Context, before job, rec model.AttemptRecord, d *model.Delivery, w *model.Webhook) {
+func (e *Engine) notifyAttempt(ctx context.Context, rec model.AttemptRecord, d *model.Delivery, w *model.Webhook) {
 	var health model.HealthStatus
 	if w != nil {
 		health = w.Health
@@ -202,10 +250,10 @@ func (e *Engine) notifyAttempt(ctx context.Context, before job, rec model.Attemp
 		"event", rec.Attempt.EventID, "attempt", rec.Attempt.AttemptNumber, "outcome", rec.Attempt.Outcome,
 		"status_code", rec.Attempt.StatusCode, "duration_ms", rec.Attempt.DurationMs, "next", rec.Status)
 	e.Notify(ctx, Message{Owner: rec.Attempt.Owner, Attempt: rec.Attempt})
-	if d != nil && d.Status != before.delivery.Status {
+	if d != nil && d.Status != rec.Delivery.Status {
 		e.Notify(ctx, Message{Owner: d.Owner, Delivery: d})
 	}
-	if w != nil && (w.Health != before.webhook.Health || w.Enabled != before.webhook.Enabled) {
+	if w != nil && (w.Health != rec.Webhook.Health || w.Enabled != rec.Webhook.Enabled) {
 		e.Notify(ctx, Message{Owner: w.Owner, Webhook: w})
 	}
 }
@@ -229,30 +277,47 @@ type job struct {
 }
 
 // Run delivers until ctx ends. Then it stops claiming, lets the attempts in
-// flight finish (each bounded by the timeout) and record, releases claimed
-// deliveries it has not started, and returns.
+// flight finish (each bounded by the timeout), records them, releases the
+// deliveries it holds but has not started, and returns.
 func (e *Engine) Run(ctx context.Context) error {
-	jobs := make(chan job, 2*e.cfg.Workers)
+	e.mu.Lock()
+	e.jobs = make(chan job, e.capacity())
+	e.running = true
+	e.mu.Unlock()
+	records := make(chan model.AttemptRecord, 4*e.cfg.Workers)
+	recorderDone := make(chan struct{})
+	go func() {
+		defer close(recorderDone)
+		e.recordLoop(records)
+	}()
 	var workers sync.WaitGroup
 	for range e.cfg.Workers {
 		workers.Go(func() {
-			for j := range jobs {
+			for j := range e.jobs {
 				if ctx.Err() != nil {
 					e.release(j)
 					continue
 				}
-				e.deliver(j)
+				e.deliver(j, records)
 			}
 		})
 	}
-	defer workers.Wait()
-	defer close(jobs)
+	defer func() {
+		e.mu.Lock()
+		e.running = false
+		close(e.jobs)
+		e.mu.Unlock()
+		workers.Wait()
+		close(records)
+		<-recorderDone
+		e.releaseWaiting()
+	}()
 
 	poll := time.NewTicker(e.cfg.PollInterval)
 	defer poll.Stop()
 	var failures int
 	for {
-		full, err := e.claimRound(ctx, jobs)
+		full, err := e.claimRound(ctx)
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -280,89 +345,154 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 }
 
+// capacity is how many deliveries a process holds at once: in flight,
+// queued for a worker, or waiting for their webhook's turn.
+func (e *Engine) capacity() int { return 4 * e.cfg.Workers }
+
+// perWebhookHold is how many deliveries of one webhook a process holds:
+// MaxInflightPerWebhook sending and as many waiting, so that a waiting one
+// is sent within about one timeout, well inside its lease.
+func (e *Engine) perWebhookHold() int { return 2 * e.cfg.MaxInflightPerWebhook }
+
 // claimRound claims as many due deliveries as there is room for and hands
 // them to the workers. full reports that it claimed a whole batch, so more
 // may be waiting.
-func (e *Engine) claimRound(ctx context.Context, jobs chan<- job) (full bool, err error) {
+func (e *Engine) claimRound(ctx context.Context) (full bool, err error) {
 	room, saturated := e.room()
 	if room <= 0 {
+		e.backlog.Store(true)
 		return false, nil
 	}
 	n := min(room, claimBatch)
 	ds, err := e.store.ClaimDeliveries(ctx, n, e.lease, saturated)
 	if err != nil || len(ds) == 0 {
+		// Work for saturated webhooks may still be waiting.
+		e.backlog.Store(err != nil || len(saturated) > 0)
 		return false, err
 	}
-	ready, excess := e.admit(ds)
+	batch, err := e.load(ctx, ds)
+	if err != nil {
+		if err := e.store.ReleaseDeliveries(context.WithoutCancel(ctx), ds); err != nil {
+			e.log.ErrorContext(ctx, "release deliveries", "err", err)
+		}
+		return false, err
+	}
+	var excess []*model.Delivery
+	for _, j := range batch {
+		if !e.hold(j) {
+			excess = append(excess, j.delivery)
+		}
+	}
 	if len(excess) > 0 {
 		if err := e.store.ReleaseDeliveries(context.WithoutCancel(ctx), excess); err != nil {
 			e.log.ErrorContext(ctx, "release excess deliveries", "err", err)
 		}
 	}
-	batch, err := e.load(ctx, ready)
-	if err != nil {
-		e.finishAll(ready)
-		return false, err
-	}
-	for _, j := range batch {
-		jobs <- j // never blocks: room() keeps claims within the channel's capacity
-	}
-	return len(ds) == n && len(excess) == 0, nil
+	full = len(ds) == n && len(excess) == 0
+	e.backlog.Store(full || len(excess) > 0 || len(saturated) > 0)
+	return full, nil
 }
 
-// room returns how many more deliveries may be claimed and the webhooks at
-// their in-flight cap.
+// room returns how many more deliveries may be claimed and the webhooks
+// that already have all the deliveries they may hold.
 func (e *Engine) room() (int, []string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var saturated []string
-	for id, n := range e.inflight {
-		if n >= e.cfg.MaxInflightPerWebhook {
+	for id, q := range e.queues {
+		if q.held() >= e.perWebhookHold() {
 			saturated = append(saturated, id)
 		}
 	}
-	return 2*e.cfg.Workers - e.claimed, saturated
+	return e.capacity() - e.held, saturated
 }
 
-// admit counts claimed deliveries against their webhooks' caps and returns
-// those that fit and those that must go back to the queue.
-func (e *Engine) admit(ds []*model.Delivery) (ready, excess []*model.Delivery) {
+// webhookQueue is what one webhook's deliveries occupy in this process.
+type webhookQueue struct {
+	inflight int
+	waiting  []job
+}
+
+func (q *webhookQueue) held() int { return q.inflight + len(q.waiting) }
+
+// hold takes a leased delivery into the process: to a worker at once if its
+// webhook is under its in-flight cap, else into the webhook's queue. It
+// refuses (and the caller gives the lease back) when the process or the
+// webhook holds all it may.
+func (e *Engine) hold(j job) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, d := range ds {
-		if e.inflight[d.WebhookID] >= e.cfg.MaxInflightPerWebhook {
-			excess = append(excess, d)
-			continue
-		}
-		e.inflight[d.WebhookID]++
-		e.claimed++
-		ready = append(ready, d)
+	if !e.running || e.held >= e.capacity() {
+		return false
 	}
-	return ready, excess
+	q := e.queues[j.delivery.WebhookID]
+	if q == nil {
+		q = &webhookQueue{}
+		e.queues[j.delivery.WebhookID] = q
+	}
+	if q.held() >= e.perWebhookHold() {
+		return false
+	}
+	e.held++
+	if q.inflight < e.cfg.MaxInflightPerWebhook {
+		q.inflight++
+		e.jobs <- j // never blocks: held ≤ capacity = cap(jobs)
+	} else {
+		q.waiting = append(q.waiting, j)
+	}
+	return true
 }
 
-// finish releases a delivery's slot and asks for another claim round.
+// reserve counts a delivery about to be published against the process's
+// and its webhook's room, so that it can be leased at once; unreserve
+// undoes it if the publish fails.
+func (e *Engine) reserve(webhookID string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.running || e.held+e.reserved >= e.capacity() {
+		return false
+	}
+	if q := e.queues[webhookID]; q != nil && q.held()+e.reservedFor[webhookID] >= e.perWebhookHold() {
+		return false
+	}
+	e.reserved++
+	e.reservedFor[webhookID]++
+	return true
+}
+
+func (e *Engine) unreserve(webhookID string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.reserved--
+	if e.reservedFor[webhookID]--; e.reservedFor[webhookID] <= 0 {
+		delete(e.reservedFor, webhookID)
+	}
+}
+
+// finish frees a delivery's slot: the next delivery waiting for the same
+// webhook goes to a worker, and a claim round may take more work.
 func (e *Engine) finish(d *model.Delivery) {
 	e.mu.Lock()
-	e.claimed--
-	if e.inflight[d.WebhookID]--; e.inflight[d.WebhookID] <= 0 {
-		delete(e.inflight, d.WebhookID)
+	e.held--
+	q := e.queues[d.WebhookID]
+	q.inflight--
+	if len(q.waiting) > 0 && e.running {
+		next := q.waiting[0]
+		q.waiting = q.waiting[1:]
+		q.inflight++
+		e.jobs <- next
+	}
+	if q.held() == 0 {
+		delete(e.queues, d.WebhookID)
 	}
 	e.mu.Unlock()
-	e.kick()
-}
-
-func (e *Engine) finishAll(ds []*model.Delivery) {
-	for _, d := range ds {
-		e.finish(d)
+	if e.backlog.Load() {
+		e.kick()
 	}
 }
 
 // load fetches the events and webhooks of claimed deliveries.
 func (e *Engine) load(ctx context.Context, ds []*model.Delivery) ([]job, error) {
-	if len(ds) == 0 {
-		return nil, nil
-	}
 	eventIDs := make([]string, 0, len(ds))
 	webhookIDs := make([]string, 0, len(ds))
 	for _, d := range ds {
@@ -384,6 +514,31 @@ func (e *Engine) load(ctx context.Context, ds []*model.Delivery) ([]job, error) 
 	return jobs, nil
 }
 
+// releaseWaiting gives back the leases of deliveries still waiting for
+// their webhook's turn when the engine stops, so that another process (or
+// this one, restarted) sends them without waiting for the leases to end.
+func (e *Engine) releaseWaiting() {
+	e.mu.Lock()
+	var ds []*model.Delivery
+	for id, q := range e.queues {
+		for _, j := range q.waiting {
+			ds = append(ds, j.delivery)
+		}
+		e.held -= len(q.waiting)
+		q.waiting = nil
+		if q.held() == 0 {
+			delete(e.queues, id)
+		}
+	}
+	e.mu.Unlock()
+	if len(ds) == 0 {
+		return
+	}
+	if err := e.store.ReleaseDeliveries(context.Background(), ds); err != nil {
+		e.log.Error("release waiting deliveries", "deliveries", len(ds), "err", err)
+	}
+}
+
 // release returns an unstarted job to the queue.
 func (e *Engine) release(j job) {
 	defer e.finish(j.delivery)
@@ -392,9 +547,10 @@ func (e *Engine) release(j job) {
 	}
 }
 
-// deliver makes one attempt of a claimed delivery and records it. It uses
-// its own context so that shutdown lets the attempt finish and be recorded.
-func (e *Engine) deliver(j job) {
+// deliver makes one attempt of a held delivery and hands the record to the
+// recorder. It uses its own context so that shutdown lets the attempt
+// finish and be recorded.
+func (e *Engine) deliver(j job, records chan<- model.AttemptRecord) {
 	defer e.finish(j.delivery)
 	ctx := context.Background()
 	if j.webhook == nil || !j.webhook.Enabled || j.event == nil {
@@ -408,168 +564,8 @@ func (e *Engine) deliver(j job) {
 		return
 	}
 	rec := e.attempt(ctx, j, false)
-	d, w, err := e.record(ctx, j.delivery, rec)
-	if err != nil {
-		// The lease runs out and the delivery is tried again: at least once.
-		e.log.Error("record attempt", "delivery", j.delivery.ID, "err", err)
-		return
-	}
-	e.notifyAttempt(ctx, j, rec, d, w)
-	if rec.NextAttemptAt != nil {
-		time.AfterFunc(time.Until(*rec.NextAttemptAt), e.kick)
-	}
-}
-
-// recordRetries bounds how long a worker keeps trying to record an attempt
-// through a database outage; after that the lease brings the delivery back.
-const recordRetries = 5 * time.Second
-
-// record stores an attempt, retrying with backoff for a short outage, so
-// that a delivery already made is not sent again when the database returns.
-func (e *Engine) record(ctx context.Context, d *model.Delivery, rec model.AttemptRecord) (*model.Delivery, *model.Webhook, error) {
-	deadline := time.Now().Add(recordRetries)
-	for wait := 100 * time.Millisecond; ; wait *= 2 {
-		updated, w, err := e.store.RecordAttempt(ctx, d, rec)
-		if err == nil || time.Now().Add(wait).After(deadline) {
-			return updated, w, err
-		}
-		e.log.Warn("record attempt, retrying", "delivery", d.ID, "retry_in", wait, "err", err)
-		time.Sleep(wait)
-	}
-}
-
-// attempt POSTs the delivery once and decides what comes next. A ping is
-// never retried.
-func (e *Engine) attempt(ctx context.Context, j job, ping bool) model.AttemptRecord {
-	d, ev, w := j.delivery, j.event, j.webhook
-	started := time.Now().UTC()
-	att := &model.DeliveryAttempt{
-		ID: model.NewID(model.PrefixAttempt), Owner: d.Owner, DeliveryID: d.ID, WebhookID: w.ID,
-		EventID: ev.ID, EventType: ev.Type, AttemptNumber: d.AttemptCount + 1, StartedAt: started, RequestID: ev.RequestID,
-		RequestHeaders: []model.Header{}, ResponseHeaders: []model.Header{},
-	}
-	rec := model.AttemptRecord{Attempt: att, DisableAfter: e.cfg.DisableAfter}
-
-	req, err := e.request(ev, w, started)
-	var res Result
-	if err != nil {
-		res = Result{Err: err}
-	} else {
-		att.RequestHeaders = redactedHeaders(req.Header)
-		att.RequestBody = string(req.Body)
-		attemptCtx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
-		res = Do(attemptCtx, e.client, req)
-		cancel()
-	}
-	att.DurationMs = int(res.Duration.Milliseconds())
-	if res.Err == nil {
-		code := res.StatusCode
-		att.StatusCode = &code
-		att.ResponseHeaders = headerList(res.ResponseHeader)
-		att.ResponseBody = strings.ToValidUTF8(string(res.ResponseBody), "\uFFFD")
-	}
-
-	switch {
-	case res.Err == nil && res.StatusCode >= 200 && res.StatusCode < 300:
-		att.Outcome, rec.Status = model.AttemptOutcomeSuccess, model.DeliveryStatusSucceeded
-		return rec
-	case res.Err != nil:
-		msg := res.Err.Error()
-		att.Error = &msg
-	case res.StatusCode >= 300 && res.StatusCode < 400:
-		msg := fmt.Sprintf("receiver answered %d %s; redirects are not followed", res.StatusCode, http.StatusText(res.StatusCode))
-		att.Error = &msg
-	default:
-		msg := fmt.Sprintf("receiver answered %d %s", res.StatusCode, http.StatusText(res.StatusCode))
-		att.Error = &msg
-	}
-	att.Outcome = model.AttemptOutcomeFailure
-	if res.Err == nil && res.StatusCode == http.StatusGone {
-		rec.Status = model.DeliveryStatusDead
-		rec.DisableReason = "disabled automatically: the receiver answered 410 Gone"
-		return rec
-	}
-	delay, ok := e.backoff.Next(att.AttemptNumber)
-	if !ok || ping {
-		rec.Status = model.DeliveryStatusDead
-		return rec
-	}
-	if res.Err == nil && (res.StatusCode == http.StatusTooManyRequests || res.StatusCode == http.StatusServiceUnavailable) {
-		if after, ok := RetryAfter(res.ResponseHeader.Get("Retry-After"), time.Now(), e.maxStep()); ok {
-			delay = after
-		}
-	}
-	next := time.Now().Add(delay).UTC()
-	rec.Status, rec.NextAttemptAt = model.DeliveryStatusRetrying, &next
-	att.NextRetryAt = &next
-	return rec
-}
-
-func (e *Engine) maxStep() time.Duration {
-	var m time.Duration
-	for _, s := range e.cfg.Schedule {
-		m = max(m, s)
-	}
-	return m
-}
-
-// request renders, signs and addresses one attempt.
-func (e *Engine) request(ev *model.Event, w *model.Webhook, at time.Time) (Request, error) {
-	body, contentType, err := Render(w.Format, Envelope{ID: ev.ID, Type: ev.Type, Timestamp: ev.CreatedAt, Data: json.RawMessage(ev.Payload)})
-	if err != nil {
-		return Request{}, fmt.Errorf("render %s payload: %w", w.Format, err)
-	}
-	var keys [][]byte
-	for _, s := range w.SigningSecrets(at) {
-		key, err := model.ParseSecret(s)
-		if err != nil {
-			return Request{}, fmt.Errorf("signing secret: %w", err)
-		}
-		keys = append(keys, key)
-	}
-	h := make(http.Header, 8+len(w.Headers))
-	h.Set("Content-Type", contentType)
-	h.Set("User-Agent", e.cfg.UserAgent)
-	h.Set("webhook-id", ev.ID)
-	h.Set("webhook-timestamp", strconv.FormatInt(at.Unix(), 10))
-	h.Set("webhook-signature", Sign(keys, ev.ID, at, body))
-	if w.BearerToken != "" {
-		h.Set("Authorization", "Bearer "+w.BearerToken)
-	}
-	if w.SharedToken != "" {
-		h.Set(model.SharedTokenHeader, w.SharedToken)
-	}
-	for _, c := range w.Headers {
-		h.Set(c.Name, c.Value)
-	}
-	return Request{URL: w.URL, Body: body, Header: h}, nil
-}
-
-// sensitiveHeaders are redacted in attempt records.
-var sensitiveHeaders = map[string]bool{
-	"webhook-signature": true, "authorization": true, model.SharedTokenHeader: true,
-}
-
-func redactedHeaders(h http.Header) []model.Header {
-	out := headerList(h)
-	for i := range out {
-		if sensitiveHeaders[strings.ToLower(out[i].Name)] {
-			out[i].Value = "[redacted]"
-		}
-	}
-	return out
-}
-
-// headerList flattens h into name/value pairs in a stable order.
-func headerList(h http.Header) []model.Header {
-	out := make([]model.Header, 0, len(h))
-	for name, values := range h {
-		for _, v := range values {
-			out = append(out, model.Header{Name: name, Value: strings.ToValidUTF8(v, "\uFFFD")})
-		}
-	}
-	sortHeaders(out)
-	return out
+	rec.Webhook = j.webhook
+	records <- rec
 }
 
 // Ping sends a webhook.ping event to the owner's webhook now, records the
@@ -585,21 +581,17 @@ func (e *Engine) Ping(ctx context.Context, owner, webhookID string) (*model.Ping
 	if err := e.store.CreatePing(ctx, ev, d); err != nil {
 		return nil, err
 	}
-	j := job{delivery: d, event: ev, webhook: w}
-	rec := e.attempt(ctx, j, true)
+	rec := e.attempt(ctx, job{delivery: d, event: ev, webhook: w}, true)
+	rec.Webhook = w
 	ctx = context.WithoutCancel(ctx)
-	recorded, updated, err := e.store.RecordAttempt(ctx, d, rec)
+	recorded, updated, err := e.store.RecordAttempt(ctx, rec)
 	if err != nil {
 		return nil, err
 	}
-	e.notifyAttempt(ctx, j, rec, recorded, updated)
+	e.notifyAttempt(ctx, rec, recorded, updated)
 	res := &model.PingResult{WebhookID: w.ID, Health: w.Health, StatusCode: rec.Attempt.StatusCode, DurationMs: rec.Attempt.DurationMs, Error: rec.Attempt.Error}
 	if updated != nil {
 		res.Health = updated.Health
 	}
 	return res, nil
-}
-
-func sortHeaders(hs []model.Header) {
-	slices.SortStableFunc(hs, func(a, b model.Header) int { return strings.Compare(a.Name, b.Name) })
 }

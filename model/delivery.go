@@ -129,6 +129,10 @@ func (DeliveryAttempt) IsNode() {}
 
 // AttemptRecord is an attempt and what it decided for its delivery.
 type AttemptRecord struct {
+	// Delivery is the delivery as it was claimed, lease token included.
+	Delivery *Delivery
+	// Webhook is the webhook as it was when the attempt started.
+	Webhook *Webhook
 	Attempt *DeliveryAttempt
 	// Status and NextAttemptAt are the delivery's new state.
 	Status        DeliveryStatus

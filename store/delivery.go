@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -60,109 +61,170 @@ func (s *Store) transaction(ctx context.Context, fn func(tx *gorm.DB) error) err
 	return s.db.WithContext(ctx).Transaction(fn, opts...)
 }
 
-// ReleaseDeliveries makes claimed deliveries due again at once, for a worker
-// that claimed more than it may send now.
+// ReleaseDeliveries makes claimed deliveries due again at once, for a
+// process that claimed more than it may send soon. Deliveries whose lease
+// has changed hands meanwhile are left alone.
 func (s *Store) ReleaseDeliveries(ctx context.Context, deliveries []*model.Delivery) error {
+	byToken := map[string][]string{}
 	for _, d := range deliveries {
-		t := now()
-		err := s.db.WithContext(ctx).Model(&model.Delivery{}).Where("id = ? AND lease_token = ?", d.ID, d.LeaseToken).
+		byToken[d.LeaseToken] = append(byToken[d.LeaseToken], d.ID)
+	}
+	t := now()
+	for token, ids := range byToken {
+		err := s.db.WithContext(ctx).Model(&model.Delivery{}).Where("id IN ? AND lease_token = ?", ids, token).
 			Updates(map[string]any{"next_attempt_at": t, "lease_token": ""}).Error
 		if err != nil {
-			return fmt.Errorf("release delivery %s: %w", d.ID, err)
+			return fmt.Errorf("release deliveries: %w", err)
 		}
 	}
 	return nil
 }
 
-// RecordAttempt stores an attempt of the leased delivery d and, in the same
-// transaction, moves d to its new state (only if d's lease is still held:
-// a redelivery or cancellation meanwhile wins) and updates the webhook's
-// health. It returns the delivery and webhook as they now are; the webhook
-// is nil if it was deleted.
-func (s *Store) RecordAttempt(ctx context.Context, d *model.Delivery, o model.AttemptRecord) (*model.Delivery, *model.Webhook, error) {
-	var (
-		updated model.Delivery
-		hook    *model.Webhook
-	)
-	err := s.transaction(ctx, func(tx *gorm.DB) error {
-		t := now()
-		if err := tx.Create(o.Attempt).Error; err != nil {
-			return err
-		}
-		res := tx.Model(&model.Delivery{}).Where("id = ? AND lease_token = ?", d.ID, d.LeaseToken).Updates(map[string]any{
-			"status":          o.Status,
-			"attempt_count":   gorm.Expr("attempt_count + 1"),
-			"next_attempt_at": o.NextAttemptAt,
-			"last_attempt_id": o.Attempt.ID,
-			"lease_token":     "",
-			"updated_at":      t,
-		})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			// The lease was lost; the attempt is on record all the same.
-			if err := tx.Model(&model.Delivery{}).Where("id = ?", d.ID).Updates(map[string]any{
-				"attempt_count": gorm.Expr("attempt_count + 1"), "last_attempt_id": o.Attempt.ID, "updated_at": t,
-			}).Error; err != nil {
-				return err
-			}
-		}
-		if err := tx.Where("id = ?", d.ID).Take(&updated).Error; err != nil {
-			return err
-		}
-		var err error
-		if hook, err = updateHealth(tx, d.WebhookID, o, t); err != nil || hook == nil {
-			return err
-		}
-		return s.openWebhooks(hook)
-	})
+// RecordAttempt stores one attempt; see RecordAttempts.
+func (s *Store) RecordAttempt(ctx context.Context, rec model.AttemptRecord) (*model.Delivery, *model.Webhook, error) {
+	ds, hooks, err := s.RecordAttempts(ctx, []model.AttemptRecord{rec})
 	if err != nil {
-		return nil, nil, fmt.Errorf("record attempt of %s: %w", d.ID, err)
+		return nil, nil, err
 	}
-	return &updated, hook, nil
+	return ds[0], hooks[rec.Delivery.WebhookID], nil
 }
 
-// updateHealth counts the attempt against its webhook: health, consecutive
-// failures, and automatic disabling.
-func updateHealth(tx *gorm.DB, webhookID string, o model.AttemptRecord, t time.Time) (*model.Webhook, error) {
-	var w model.Webhook
-	err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Where("id = ?", webhookID).Take(&w).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, nil
+// RecordAttempts stores a batch of attempts in one transaction (group
+// commit: one write to the log for many attempts). For each, the delivery
+// moves to its new state if its lease is still held (a redelivery or
+// cancellation meanwhile wins), and its webhook's health is updated in
+// attempt order. It returns the deliveries as they now are, in batch
+// order, and the webhooks by ID (deleted ones are missing).
+func (s *Store) RecordAttempts(ctx context.Context, batch []model.AttemptRecord) ([]*model.Delivery, map[string]*model.Webhook, error) {
+	out := make([]*model.Delivery, len(batch))
+	var hooks map[string]*model.Webhook
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		t := now()
+		attempts := make([]*model.DeliveryAttempt, len(batch))
+		for i, rec := range batch {
+			attempts[i] = rec.Attempt
+		}
+		if err := tx.CreateInBatches(attempts, 200).Error; err != nil {
+			return err
+		}
+		for i, rec := range batch {
+			d := rec.Delivery
+			res := tx.Model(&model.Delivery{}).Where("id = ? AND lease_token = ?", d.ID, d.LeaseToken).Updates(map[string]any{
+				"status":          rec.Status,
+				"attempt_count":   gorm.Expr("attempt_count + 1"),
+				"next_attempt_at": rec.NextAttemptAt,
+				"last_attempt_id": rec.Attempt.ID,
+				"lease_token":     "",
+				"updated_at":      t,
+			})
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 1 {
+				u := *d
+				u.Status, u.AttemptCount, u.NextAttemptAt, u.LastAttemptID, u.LeaseToken, u.UpdatedAt =
+					rec.Status, d.AttemptCount+1, rec.NextAttemptAt, &rec.Attempt.ID, "", t
+				out[i] = &u
+				continue
+			}
+			// The lease was lost; the attempt is on record all the same.
+			var u model.Delivery
+			err := tx.Model(&model.Delivery{}).Where("id = ?", d.ID).Updates(map[string]any{
+				"attempt_count": gorm.Expr("attempt_count + 1"), "last_attempt_id": rec.Attempt.ID, "updated_at": t,
+			}).Error
+			if err == nil {
+				err = tx.Where("id = ?", d.ID).Take(&u).Error
+			}
+			if err != nil {
+				return err
+			}
+			out[i] = &u
+		}
+		var err error
+		hooks, err = updateHealth(tx, batch, t)
+		return err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("record %d attempts: %w", len(batch), err)
 	}
+	for _, w := range hooks {
+		if err := s.openWebhooks(w); err != nil {
+			return nil, nil, err
+		}
+	}
+	return out, hooks, nil
+}
+
+// updateHealth counts the attempts against their webhooks, in order:
+// health, consecutive failures, automatic disabling. Webhooks are locked in
+// ID order so that concurrent batches cannot deadlock.
+func updateHealth(tx *gorm.DB, batch []model.AttemptRecord, t time.Time) (map[string]*model.Webhook, error) {
+	ids := make([]string, 0, len(batch))
+	for _, rec := range batch {
+		if !slices.Contains(ids, rec.Delivery.WebhookID) {
+			ids = append(ids, rec.Delivery.WebhookID)
+		}
+	}
+	slices.Sort(ids)
+	var rows []*model.Webhook
+	err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Where("id IN ?", ids).Order("id").Find(&rows).Error
 	if err != nil {
 		return nil, err
 	}
+	hooks := make(map[string]*model.Webhook, len(rows))
+	for _, w := range rows {
+		hooks[w.ID] = w
+	}
+	var disabled []string
+	for _, rec := range batch {
+		w := hooks[rec.Delivery.WebhookID]
+		if w == nil {
+			continue // deleted
+		}
+		if applyAttempt(w, rec, t) {
+			disabled = append(disabled, w.ID)
+		}
+	}
+	for _, w := range rows {
+		w.UpdatedAt = t
+		if err := tx.Select("last_delivery_at", "consecutive_failures", "failing_since", "health", "enabled", "disabled_reason", "updated_at").
+			Save(w).Error; err != nil {
+			return nil, err
+		}
+	}
+	for _, id := range disabled {
+		if err := cancelPending(tx, id, t); err != nil {
+			return nil, err
+		}
+	}
+	return hooks, nil
+}
+
+// applyAttempt counts one attempt against w and reports whether it
+// disabled w.
+func applyAttempt(w *model.Webhook, rec model.AttemptRecord, t time.Time) bool {
 	w.LastDeliveryAt = &t
-	if o.Attempt.Outcome == model.AttemptOutcomeSuccess {
+	if rec.Attempt.Outcome == model.AttemptOutcomeSuccess {
 		w.ConsecutiveFailures, w.FailingSince, w.Health = 0, nil, model.HealthStatusHealthy
 	} else {
 		w.ConsecutiveFailures++
 		if w.FailingSince == nil {
-			w.FailingSince = &o.Attempt.StartedAt
+			w.FailingSince = &rec.Attempt.StartedAt
 		}
 		if w.ConsecutiveFailures >= model.UnhealthyAfterFailures {
 			w.Health = model.HealthStatusUnhealthy
 		}
 	}
-	reason := o.DisableReason
-	if reason == "" && w.Enabled && o.DisableAfter > 0 && w.ConsecutiveFailures >= model.MinFailuresToDisable && !w.FailingSince.After(t.Add(-o.DisableAfter)) {
+	reason := rec.DisableReason
+	if reason == "" && w.Enabled && rec.DisableAfter > 0 && w.ConsecutiveFailures >= model.MinFailuresToDisable && !w.FailingSince.After(t.Add(-rec.DisableAfter)) {
 		reason = fmt.Sprintf("disabled automatically: every attempt since %s failed (%d consecutive failures)",
 			w.FailingSince.Format(time.RFC3339), w.ConsecutiveFailures)
 	}
-	if reason != "" && w.Enabled {
-		w.Enabled, w.DisabledReason = false, &reason
-		if err := cancelPending(tx, w.ID, t); err != nil {
-			return nil, err
-		}
+	if reason == "" || !w.Enabled {
+		return false
 	}
-	w.UpdatedAt = t
-	if err := tx.Select("last_delivery_at", "consecutive_failures", "failing_since", "health", "enabled", "disabled_reason", "updated_at").
-		Save(&w).Error; err != nil {
-		return nil, err
-	}
-	return &w, nil
+	w.Enabled, w.DisabledReason = false, &reason
+	return true
 }
 
 // cancelPending cancels the webhook's deliveries that have not finished.

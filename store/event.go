@@ -14,10 +14,12 @@ import (
 
 // PublishEvent stores ev and, in the same transaction, one pending delivery
 // for each of the owner's enabled webhooks subscribed to ev.Type (or "*") for
-// which match returns true. When ev.DedupKey is set and the owner published
-// an event with that key within model.IdempotencyWindow, it stores nothing
-// and returns that event with created false.
-func (s *Store) PublishEvent(ctx context.Context, ev *model.Event, match func(*model.Webhook) bool) (_ *model.Event, _ []*model.Delivery, created bool, _ error) {
+// which match returns true. take sees each delivery before it is stored and
+// may lease it to the caller (LeaseToken, NextAttemptAt), to send it without
+// claiming it. When ev.DedupKey is set and the owner published an event with
+// that key within model.IdempotencyWindow, it stores nothing and returns
+// that event with created false.
+func (s *Store) PublishEvent(ctx context.Context, ev *model.Event, match func(*model.Webhook) bool, take func(*model.Delivery, *model.Webhook)) (_ *model.Event, _ []*model.Delivery, created bool, _ error) {
 	var (
 		deliveries []*model.Delivery
 		dup        *model.Event
@@ -41,10 +43,12 @@ func (s *Store) PublishEvent(ctx context.Context, ev *model.Event, match func(*m
 			if !match(w) {
 				continue
 			}
-			deliveries = append(deliveries, &model.Delivery{
+			d := &model.Delivery{
 				ID: model.NewID(model.PrefixDelivery), Owner: ev.Owner, EventID: ev.ID, WebhookID: w.ID,
 				Status: model.DeliveryStatusPending, NextAttemptAt: &due, CreatedAt: ev.CreatedAt, UpdatedAt: ev.CreatedAt,
-			})
+			}
+			take(d, w)
+			deliveries = append(deliveries, d)
 		}
 		if len(deliveries) > 0 {
 			return tx.CreateInBatches(deliveries, 500).Error

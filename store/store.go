@@ -39,6 +39,9 @@ type Options struct {
 	Logger *slog.Logger
 	// SecretKey, 32 bytes, encrypts webhook secrets and tokens at rest.
 	SecretKey []byte
+	// MaxOpenConns caps the connection pool (default 32), so that load
+	// queues in the process instead of exhausting the server's connections.
+	MaxOpenConns int
 }
 
 // Dialects a Store can run on.
@@ -83,6 +86,15 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{db: db, dialect: scheme, sealer: seal}
+	if sqlDB, err := db.DB(); err == nil {
+		n := opts.MaxOpenConns
+		if n <= 0 {
+			n = 32
+		}
+		sqlDB.SetMaxOpenConns(n)
+		sqlDB.SetMaxIdleConns(n)
+		sqlDB.SetConnMaxLifetime(30 * time.Minute)
+	}
 	if err := s.ping(ctx); err != nil {
 		s.Close()
 		return nil, err
