@@ -22,6 +22,7 @@ import (
 // Store is the persistence the engine needs; *store.Store implements it.
 type Store interface {
 	PublishEvent(ctx context.Context, ev *model.Event, match func(*model.Webhook) bool, take func(*model.Delivery, *model.Webhook)) (*model.Event, []*model.Delivery, bool, error)
+	PublishEvents(ctx context.Context, evs []*model.Event, match func(*model.Event, *model.Webhook) bool, take func(*model.Event, *model.Delivery, *model.Webhook)) ([][]*model.Delivery, error)
 	ClaimDeliveries(ctx context.Context, n int, lease time.Duration, exclude []string) ([]*model.Delivery, error)
 	ReleaseDeliveries(ctx context.Context, deliveries []*model.Delivery) error
 	EventsByID(ctx context.Context, ids []string) (map[string]*model.Event, error)
@@ -102,6 +103,10 @@ type Engine struct {
 	held        int                      // deliveries held in all queues
 	reserved    int                      // room promised to publishes in progress
 	reservedFor map[string]int
+	pubMu       sync.Mutex
+	pubQueue    []*publication
+	pubLeader   bool
+
 	// backlog says that due work may be waiting in the database beyond what
 	// the process holds, so a freed slot should trigger a claim round.
 	backlog atomic.Bool
@@ -185,14 +190,28 @@ func (e *Engine) Publish(ctx context.Context, owner string, in model.PublishEven
 			taken = append(taken, job{delivery: d, webhook: w})
 		}
 	}
-	ev, deliveries, _, err := e.store.PublishEvent(ctx, ev, func(w *model.Webhook) bool {
+	match := func(w *model.Webhook) bool {
 		f, err := model.CompileFilters(w.Filters)
 		if err != nil {
 			e.log.ErrorContext(ctx, "stored filters do not compile", "webhook", w.ID, "err", err)
 			return false
 		}
 		return f.Match(payload)
-	}, take)
+	}
+	var deliveries []*model.Delivery
+	if ev.DedupKey != nil {
+		ev, deliveries, _, err = e.store.PublishEvent(ctx, ev, match, take)
+	} else {
+		// A batch that fails is retried one publication at a time; the
+		// leases taken for it are given back first.
+		reset := func() {
+			for _, j := range taken {
+				e.unreserve(j.webhook.ID)
+			}
+			taken = nil
+		}
+		deliveries, err = e.publishBatched(ctx, publication{event: ev, match: match, take: take, reset: reset})
+	}
 	for _, j := range taken {
 		e.unreserve(j.webhook.ID)
 	}
@@ -221,6 +240,78 @@ func (e *Engine) Publish(ctx context.Context, owner string, in model.PublishEven
 		e.Notify(ctx, Message{Owner: owner, Delivery: &created})
 	}
 	return ev, nil
+}
+
+// publication is one publish waiting for a shared transaction.
+type publication struct {
+	event *model.Event
+	match func(*model.Webhook) bool
+	take  func(*model.Delivery, *model.Webhook)
+	reset func()
+
+	deliveries []*model.Delivery
+	err        error
+	done       chan struct{}
+}
+
+// publishBatched stores an event without an idempotency key together with
+// the others being published at the same moment, in one transaction (group
+// commit). The first caller to find no batch in progress writes batches
+// until none is waiting; the others wait for their result.
+func (e *Engine) publishBatched(ctx context.Context, p publication) ([]*model.Delivery, error) {
+	p.done = make(chan struct{})
+	e.pubMu.Lock()
+	e.pubQueue = append(e.pubQueue, &p)
+	if e.pubLeader {
+		e.pubMu.Unlock()
+		select {
+		case <-p.done:
+			return p.deliveries, p.err
+		case <-ctx.Done():
+			// The event may still be stored; an error never claims otherwise.
+			return nil, ctx.Err()
+		}
+	}
+	e.pubLeader = true
+	for len(e.pubQueue) > 0 {
+		batch := e.pubQueue
+		e.pubQueue = nil
+		e.pubMu.Unlock()
+		e.writePublications(context.WithoutCancel(ctx), batch)
+		e.pubMu.Lock()
+	}
+	e.pubLeader = false
+	e.pubMu.Unlock()
+	return p.deliveries, p.err
+}
+
+// writePublications stores a batch in one transaction. If the batch fails,
+// each publication is tried alone, so that one bad event fails only itself.
+func (e *Engine) writePublications(ctx context.Context, batch []*publication) {
+	byEvent := make(map[*model.Event]*publication, len(batch))
+	evs := make([]*model.Event, len(batch))
+	for i, p := range batch {
+		evs[i] = p.event
+		byEvent[p.event] = p
+	}
+	match := func(ev *model.Event, w *model.Webhook) bool { return byEvent[ev].match(w) }
+	take := func(ev *model.Event, d *model.Delivery, w *model.Webhook) { byEvent[ev].take(d, w) }
+	deliveries, err := e.store.PublishEvents(ctx, evs, match, take)
+	if err != nil && len(batch) > 1 {
+		for _, p := range batch {
+			p.reset()
+			p.event.CreatedAt = time.Time{}
+			e.writePublications(ctx, []*publication{p})
+		}
+		return
+	}
+	for i, p := range batch {
+		if err == nil {
+			p.deliveries = deliveries[i]
+		}
+		p.err = err
+		close(p.done)
+	}
 }
 
 // newLeaseToken returns a random token that marks the deliveries of one lease.

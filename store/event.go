@@ -21,7 +21,7 @@ import (
 // that event with created false.
 func (s *Store) PublishEvent(ctx context.Context, ev *model.Event, match func(*model.Webhook) bool, take func(*model.Delivery, *model.Webhook)) (_ *model.Event, _ []*model.Delivery, created bool, _ error) {
 	var (
-		deliveries []*model.Delivery
+		deliveries [][]*model.Delivery
 		dup        *model.Event
 	)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -34,26 +34,10 @@ func (s *Store) PublishEvent(ctx context.Context, ev *model.Event, match func(*m
 		if err := tx.Create(ev).Error; err != nil {
 			return err
 		}
-		hooks, err := s.subscribedWebhooks(tx, ev.Owner, ev.Type)
-		if err != nil {
-			return err
-		}
-		due := ev.CreatedAt
-		for _, w := range hooks {
-			if !match(w) {
-				continue
-			}
-			d := &model.Delivery{
-				ID: model.NewID(model.PrefixDelivery), Owner: ev.Owner, EventID: ev.ID, WebhookID: w.ID,
-				Status: model.DeliveryStatusPending, NextAttemptAt: &due, CreatedAt: ev.CreatedAt, UpdatedAt: ev.CreatedAt,
-			}
-			take(d, w)
-			deliveries = append(deliveries, d)
-		}
-		if len(deliveries) > 0 {
-			return tx.CreateInBatches(deliveries, 500).Error
-		}
-		return nil
+		var err error
+		deliveries, err = s.insertDeliveries(tx, []*model.Event{ev}, func(_ *model.Event, w *model.Webhook) bool { return match(w) },
+			func(_ *model.Event, d *model.Delivery, w *model.Webhook) { take(d, w) })
+		return err
 	})
 	if errors.Is(err, gorm.ErrDuplicatedKey) && ev.DedupKey != nil {
 		// A concurrent publish with the same key won the insert.
@@ -66,7 +50,65 @@ func (s *Store) PublishEvent(ctx context.Context, ev *model.Event, match func(*m
 	if dup != nil {
 		return dup, nil, false, nil
 	}
-	return ev, deliveries, true, nil
+	return ev, deliveries[0], true, nil
+}
+
+// PublishEvents stores events without idempotency keys and their
+// deliveries, as PublishEvent does, all in one transaction: many concurrent
+// publishes share one commit. It returns each event's deliveries, in order.
+func (s *Store) PublishEvents(ctx context.Context, evs []*model.Event, match func(*model.Event, *model.Webhook) bool, take func(*model.Event, *model.Delivery, *model.Webhook)) ([][]*model.Delivery, error) {
+	var deliveries [][]*model.Delivery
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.CreateInBatches(evs, 200).Error; err != nil {
+			return err
+		}
+		var err error
+		deliveries, err = s.insertDeliveries(tx, evs, match, take)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("publish %d events: %w", len(evs), err)
+	}
+	return deliveries, nil
+}
+
+// insertDeliveries stores a pending delivery for each stored event and each
+// matching webhook subscribed to its type; take may lease each first.
+func (s *Store) insertDeliveries(tx *gorm.DB, evs []*model.Event, match func(*model.Event, *model.Webhook) bool, take func(*model.Event, *model.Delivery, *model.Webhook)) ([][]*model.Delivery, error) {
+	type key struct{ owner, typ string }
+	subscribed := map[key][]*model.Webhook{}
+	out := make([][]*model.Delivery, len(evs))
+	var all []*model.Delivery
+	for i, ev := range evs {
+		k := key{ev.Owner, ev.Type}
+		hooks, ok := subscribed[k]
+		if !ok {
+			var err error
+			if hooks, err = s.subscribedWebhooks(tx, ev.Owner, ev.Type); err != nil {
+				return nil, err
+			}
+			subscribed[k] = hooks
+		}
+		due := ev.CreatedAt
+		for _, w := range hooks {
+			if !match(ev, w) {
+				continue
+			}
+			d := &model.Delivery{
+				ID: model.NewID(model.PrefixDelivery), Owner: ev.Owner, EventID: ev.ID, WebhookID: w.ID,
+				Status: model.DeliveryStatusPending, NextAttemptAt: &due, CreatedAt: ev.CreatedAt, UpdatedAt: ev.CreatedAt,
+			}
+			take(ev, d, w)
+			out[i] = append(out[i], d)
+			all = append(all, d)
+		}
+	}
+	if len(all) > 0 {
+		if err := tx.CreateInBatches(all, 500).Error; err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // claimDedupKey returns the owner's live event with ev's key, if any. A key
