@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -15,8 +16,37 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *model.ApiKey) error {
 	return translate("create api key", s.db.WithContext(ctx).Create(k).Error)
 }
 
+// keyCacheTTL is how long a looked-up API key is trusted without asking the
+// database again; a key revoked through another process stops working
+// within this time (at once through this one).
+const keyCacheTTL = 2 * time.Second
+
+type cachedKey struct {
+	key     *model.ApiKey
+	expires time.Time
+}
+
 // APIKeyByHash returns the unrevoked key with that hash, or UNAUTHENTICATED.
 func (s *Store) APIKeyByHash(ctx context.Context, hash string) (*model.ApiKey, error) {
+	s.keyMu.Lock()
+	c, ok := s.keys[hash]
+	s.keyMu.Unlock()
+	if ok && time.Now().Before(c.expires) {
+		return c.key, nil
+	}
+	k, err := s.apiKeyByHash(ctx, hash)
+	if err == nil {
+		s.keyMu.Lock()
+		if len(s.keys) > 10000 { // bounded: start over rather than grow
+			clear(s.keys)
+		}
+		s.keys[hash] = cachedKey{key: k, expires: time.Now().Add(keyCacheTTL)}
+		s.keyMu.Unlock()
+	}
+	return k, err
+}
+
+func (s *Store) apiKeyByHash(ctx context.Context, hash string) (*model.ApiKey, error) {
 	var k model.ApiKey
 	err := s.db.WithContext(ctx).Where("hash = ? AND revoked_at IS NULL", hash).Take(&k).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -48,6 +78,15 @@ func (s *Store) APIKey(ctx context.Context, owner, id string) (*model.ApiKey, er
 // RevokeAPIKey revokes the key with that ID, or returns NOT_FOUND. Revoking
 // the last admin key is refused, so that no one is locked out.
 func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
+	var revokedHash string
+	defer func() {
+		// After the commit, so that no lookup can cache the key again.
+		if revokedHash != "" {
+			s.keyMu.Lock()
+			delete(s.keys, revokedHash)
+			s.keyMu.Unlock()
+		}
+	}()
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var k model.ApiKey
 		err := tx.Where("id = ? AND revoked_at IS NULL", id).Take(&k).Error
@@ -71,6 +110,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
 		if err := tx.Model(&k).Update("revoked_at", &t).Error; err != nil {
 			return fmt.Errorf("revoke api key: %w", err)
 		}
+		revokedHash = k.Hash
 		return nil
 	})
 }

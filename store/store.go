@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -31,6 +32,9 @@ type Store struct {
 	db      *gorm.DB
 	dialect string
 	sealer  *sealer
+
+	keyMu sync.Mutex
+	keys  map[string]cachedKey // API keys by hash, briefly
 }
 
 // Options configure a Store.
@@ -85,7 +89,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, dialect: scheme, sealer: seal}
+	s := &Store{db: db, dialect: scheme, sealer: seal, keys: map[string]cachedKey{}}
 	if sqlDB, err := db.DB(); err == nil {
 		n := opts.MaxOpenConns
 		if n <= 0 {
