@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -247,17 +246,7 @@ func (s *Store) CancelDelivery(ctx context.Context, d *model.Delivery) error {
 
 // Delivery returns the owner's delivery with that ID, or NOT_FOUND.
 func (s *Store) Delivery(ctx context.Context, owner, id string) (*model.Delivery, error) {
-	if !model.ValidID(id, model.PrefixDelivery) {
-		return nil, model.Errorf(model.ErrNotFound, "delivery %s not found", id)
-	}
-	var d model.Delivery
-	if err := s.db.WithContext(ctx).Where("owner = ? AND id = ?", owner, id).Take(&d).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, model.Errorf(model.ErrNotFound, "delivery %s not found", id)
-		}
-		return nil, fmt.Errorf("get delivery: %w", err)
-	}
-	return &d, nil
+	return getOwned[model.Delivery](ctx, s.db, owner, id, model.PrefixDelivery, "delivery")
 }
 
 // Deliveries returns a page of the owner's deliveries, newest first.
@@ -301,14 +290,7 @@ func (s *Store) Attempts(ctx context.Context, owner, deliveryID string) ([]*mode
 
 // Attempt returns the owner's attempt with that ID, or NOT_FOUND.
 func (s *Store) Attempt(ctx context.Context, owner, id string) (*model.DeliveryAttempt, error) {
-	var a model.DeliveryAttempt
-	if err := s.db.WithContext(ctx).Where("owner = ? AND id = ?", owner, id).Take(&a).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, model.Errorf(model.ErrNotFound, "attempt %s not found", id)
-		}
-		return nil, fmt.Errorf("get attempt: %w", err)
-	}
-	return &a, nil
+	return getOwned[model.DeliveryAttempt](ctx, s.db, owner, id, model.PrefixAttempt, "attempt")
 }
 
 // Redeliver queues one more attempt of the owner's delivery now, whatever

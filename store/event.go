@@ -156,17 +156,7 @@ func (s *Store) subscribedWebhooks(tx *gorm.DB, owner, eventType string) ([]*mod
 
 // Event returns the owner's event with that ID, or NOT_FOUND.
 func (s *Store) Event(ctx context.Context, owner, id string) (*model.Event, error) {
-	if !model.ValidID(id, model.PrefixEvent) {
-		return nil, model.Errorf(model.ErrNotFound, "event %s not found", id)
-	}
-	var ev model.Event
-	if err := s.db.WithContext(ctx).Where("owner = ? AND id = ?", owner, id).Take(&ev).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, model.Errorf(model.ErrNotFound, "event %s not found", id)
-		}
-		return nil, fmt.Errorf("get event: %w", err)
-	}
-	return &ev, nil
+	return getOwned[model.Event](ctx, s.db, owner, id, model.PrefixEvent, "event")
 }
 
 // EventsByID returns the events with those IDs, of any owner, by ID.

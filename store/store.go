@@ -347,3 +347,20 @@ func IsUnavailable(err error) bool {
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, sql.ErrConnDone) || errors.As(err, &netErr)
 }
+
+// getOwned returns the owner's row of type T with that ID, or NOT_FOUND
+// (also for an ID that is not of T's kind, without asking the database).
+func getOwned[T any](ctx context.Context, db *gorm.DB, owner, id, prefix, what string) (*T, error) {
+	notFound := model.Errorf(model.ErrNotFound, "%s %s not found", what, id)
+	if !model.ValidID(id, prefix) {
+		return nil, notFound
+	}
+	var v T
+	if err := db.WithContext(ctx).Where("owner = ? AND id = ?", owner, id).Take(&v).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, notFound
+		}
+		return nil, fmt.Errorf("get %s: %w", what, err)
+	}
+	return &v, nil
+}

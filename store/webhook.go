@@ -20,18 +20,14 @@ func (s *Store) CreateWebhook(ctx context.Context, w *model.Webhook) error {
 
 // Webhook returns the owner's webhook with that ID, or NOT_FOUND.
 func (s *Store) Webhook(ctx context.Context, owner, id string) (*model.Webhook, error) {
-	if !model.ValidID(id, model.PrefixWebhook) {
-		return nil, model.Errorf(model.ErrNotFound, "webhook %s not found", id)
-	}
-	var w model.Webhook
-	err := s.db.WithContext(ctx).Where("owner = ? AND id = ?", owner, id).Take(&w).Error
+	w, err := getOwned[model.Webhook](ctx, s.db, owner, id, model.PrefixWebhook, "webhook")
 	if err != nil {
-		return nil, webhookErr(id, translate("get webhook", err))
-	}
-	if err := s.openWebhooks(&w); err != nil {
 		return nil, err
 	}
-	return &w, nil
+	if err := s.openWebhooks(w); err != nil {
+		return nil, err
+	}
+	return w, nil
 }
 
 // UpdateWebhook loads the owner's webhook, applies change to it and saves it,
