@@ -310,3 +310,27 @@ func TestSubscriptionsAcrossProcesses(t *testing.T) {
 		c.waitStatus(t, ev.Deliveries.Edges[0].Node.ID, "SUCCEEDED")
 	}
 }
+
+func TestWebsocketOrigins(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.AllowedOrigins = []string{"app.example.com"}
+	ts := newTestServerOpts(t, testOptions{url: "sqlite://:memory:", delivery: testDeliveryConfig(), config: &cfg})
+	dial := func(origin string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		h := http.Header{}
+		h.Set("Origin", origin)
+		conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+"/graphql",
+			&websocket.DialOptions{Subprotocols: []string{protoTransportWS}, HTTPHeader: h})
+		if err == nil {
+			conn.Close(websocket.StatusNormalClosure, "")
+		}
+		return err
+	}
+	if err := dial("https://app.example.com"); err != nil {
+		t.Errorf("allowed origin refused: %v", err)
+	}
+	if err := dial("https://evil.example.net"); err == nil {
+		t.Error("a websocket from an origin not in HOOKLINE_ALLOWED_ORIGINS was accepted")
+	}
+}
