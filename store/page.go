@@ -100,7 +100,7 @@ func page[T any](ctx context.Context, base func() *gorm.DB, args model.PageArgs,
 	}
 	q := base().WithContext(ctx)
 	if pq.cursor != nil {
-		q = q.Where(seek(pq.backward, false), pq.cursor.createdAt, pq.cursor.createdAt, pq.cursor.id)
+		q = q.Where(seek(pq.backward, false), pq.cursor.createdAt, pq.cursor.createdAt, pq.cursor.createdAt, pq.cursor.id)
 	}
 	order := "created_at DESC, id DESC"
 	if pq.backward {
@@ -121,7 +121,7 @@ func page[T any](ctx context.Context, base func() *gorm.DB, args model.PageArgs,
 	var behind bool
 	if pq.cursor != nil {
 		var ids []string
-		err := base().WithContext(ctx).Where(seek(!pq.backward, true), pq.cursor.createdAt, pq.cursor.createdAt, pq.cursor.id).
+		err := base().WithContext(ctx).Where(seek(!pq.backward, true), pq.cursor.createdAt, pq.cursor.createdAt, pq.cursor.createdAt, pq.cursor.id).
 			Limit(1).Pluck("id", &ids).Error
 		if err != nil {
 			return nil, nil, fmt.Errorf("list page: %w", err)
@@ -141,17 +141,19 @@ func page[T any](ctx context.Context, base func() *gorm.DB, args model.PageArgs,
 
 // seek returns the condition for rows older than a cursor (after it in list
 // order) or, with towardNewer, newer than it; inclusive also takes the
-// cursor's own row. Written as OR rather than a row
-// comparison so that MySQL uses the (owner, created_at, id) index as a range.
+// cursor's own row. It takes the cursor's time three times and its ID once.
+// The leading bound on created_at alone is redundant but lets both
+// databases seek the (owner, created_at, id) index to the cursor instead of
+// scanning from the list's start, which an OR alone does not.
 func seek(towardNewer, inclusive bool) string {
-	op, idOp := "<", "<"
+	bound, op, idOp := "<=", "<", "<"
 	if towardNewer {
-		op, idOp = ">", ">"
+		bound, op, idOp = ">=", ">", ">"
 	}
 	if inclusive {
 		idOp += "="
 	}
-	return "(created_at " + op + " ? OR (created_at = ? AND id " + idOp + " ?))"
+	return "created_at " + bound + " ? AND (created_at " + op + " ? OR (created_at = ? AND id " + idOp + " ?))"
 }
 
 // likeEscape escapes s for a LIKE pattern using ESCAPE '!'.
