@@ -255,7 +255,14 @@ func (s *Store) Deliveries(ctx context.Context, owner string, filter model.Deliv
 		return nil, model.InvalidField("filter.status", "is not a delivery status")
 	}
 	base := func() *gorm.DB {
-		q := s.db.Model(&model.Delivery{}).Where("owner = ?", owner)
+		index := "idx_deliveries_owner_created"
+		switch {
+		case filter.WebhookID != nil:
+			index = "idx_deliveries_webhook_created"
+		case filter.EventID != nil:
+			index = "idx_deliveries_event_created"
+		}
+		q := s.keysetIndex(s.db.Model(&model.Delivery{}), "deliveries", index).Where("owner = ?", owner)
 		if filter.WebhookID != nil {
 			q = q.Where("webhook_id = ?", *filter.WebhookID)
 		}

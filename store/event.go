@@ -178,7 +178,7 @@ func (s *Store) Events(ctx context.Context, owner string, filter *model.EventFil
 		filter = &model.EventFilter{}
 	}
 	base := func() *gorm.DB {
-		q := s.db.Model(&model.Event{}).Where("owner = ?", owner)
+		q := s.keysetIndex(s.db.Model(&model.Event{}), "events", "idx_events_owner_created").Where("owner = ?", owner)
 		if filter.Type != nil {
 			q = q.Where("type = ?", *filter.Type)
 		}

@@ -98,7 +98,7 @@ func (s *Store) Webhooks(ctx context.Context, owner string, filter *model.Webhoo
 		}
 	}
 	base := func() *gorm.DB {
-		q := s.db.Model(&model.Webhook{}).Where("owner = ?", owner)
+		q := s.keysetIndex(s.db.Model(&model.Webhook{}), "webhooks", "idx_webhooks_owner_created").Where("owner = ?", owner)
 		if filter.Event != nil {
 			q = s.subscribedCondition(q, *filter.Event)
 		}
