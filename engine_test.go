@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -77,71 +78,76 @@ func TestSlowWebhookCannotStarveOthers(t *testing.T) {
 // TestGracefulStop sends SIGTERM while attempts are in flight: they finish,
 // are recorded, the process exits, and a restarted one delivers the rest.
 func TestGracefulStop(t *testing.T) {
-	dbURL := "sqlite://" + t.TempDir() + "/stop.db"
-	const adminKey = "graceful-stop-admin-key-012345"
-	env := []string{
-		"HOOKLINE_DATABASE_URL=" + dbURL, "HOOKLINE_ADMIN_KEY=" + adminKey, "HOOKLINE_ALLOW_PRIVATE_TARGETS=true",
-		"HOOKLINE_DELIVERY_TIMEOUT=5s", "HOOKLINE_POLL_INTERVAL=100ms", "HOOKLINE_WORKERS=4",
-	}
-	var (
-		mu       sync.Mutex
-		answered = map[string]bool{}
-		entered  = make(chan struct{}, 100)
-		release  = make(chan struct{})
-	)
-	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) int {
-		if n <= 4 { // the first four requests are in flight when SIGTERM arrives
-			entered <- struct{}{}
-			<-release
+	storetest.Each(t, func(t *testing.T, newURL func(testing.TB) string) {
+		dbURL := newURL(t)
+		if strings.HasPrefix(dbURL, "sqlite://") {
+			dbURL = "sqlite://" + t.TempDir() + "/stop.db"
 		}
-		mu.Lock()
-		answered[r.Header.Get("webhook-id")] = true
-		mu.Unlock()
-		return http.StatusOK
-	})
-	p := startChild(t, env...)
-	c := &client{url: "http://" + p.addr + "/graphql", key: adminKey}
-	c.createWebhook(t, map[string]any{"url": rc.URL + "/g", "events": []string{"*"}})
-	const events = 40
-	for i := range events {
-		c.publish(t, "stop.test", map[string]any{"i": i}, "")
-	}
-	for range 4 {
+		const adminKey = "graceful-stop-admin-key-012345"
+		env := []string{
+			"HOOKLINE_DATABASE_URL=" + dbURL, "HOOKLINE_ADMIN_KEY=" + adminKey, "HOOKLINE_ALLOW_PRIVATE_TARGETS=true",
+			"HOOKLINE_DELIVERY_TIMEOUT=5s", "HOOKLINE_POLL_INTERVAL=100ms", "HOOKLINE_WORKERS=4",
+		}
+		var (
+			mu       sync.Mutex
+			answered = map[string]bool{}
+			entered  = make(chan struct{}, 100)
+			release  = make(chan struct{})
+		)
+		rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) int {
+			if n <= 4 { // the first four requests are in flight when SIGTERM arrives
+				entered <- struct{}{}
+				<-release
+			}
+			mu.Lock()
+			answered[r.Header.Get("webhook-id")] = true
+			mu.Unlock()
+			return http.StatusOK
+		})
+		p := startChild(t, env...)
+		c := &client{url: "http://" + p.addr + "/graphql", key: adminKey}
+		c.createWebhook(t, map[string]any{"url": rc.URL + "/g", "events": []string{"*"}})
+		const events = 40
+		for i := range events {
+			c.publish(t, "stop.test", map[string]any{"i": i}, "")
+		}
+		for range 4 {
+			select {
+			case <-entered:
+			case <-time.After(10 * time.Second):
+				t.Fatal("deliveries did not start")
+			}
+		}
+		start := time.Now()
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		// The in-flight requests are answered after the signal; they must still be recorded.
+		time.AfterFunc(200*time.Millisecond, func() { close(release) })
+		exited := make(chan error, 1)
+		go func() { exited <- p.cmd.Wait() }()
 		select {
-		case <-entered:
-		case <-time.After(10 * time.Second):
-			t.Fatal("deliveries did not start")
+		case err := <-exited:
+			if err != nil {
+				t.Fatalf("process exited with %v; want a clean exit", err)
+			}
+		case <-time.After(5*time.Second + 5*time.Second):
+			t.Fatal("process did not exit within timeout + 5s of SIGTERM")
 		}
-	}
-	start := time.Now()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	// The in-flight requests are answered after the signal; they must still be recorded.
-	time.AfterFunc(200*time.Millisecond, func() { close(release) })
-	exited := make(chan error, 1)
-	go func() { exited <- p.cmd.Wait() }()
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("process exited with %v; want a clean exit", err)
-		}
-	case <-time.After(5*time.Second + 5*time.Second):
-		t.Fatal("process did not exit within timeout + 5s of SIGTERM")
-	}
-	t.Logf("stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
-	sentBeforeStop := rc.count("/g")
+		t.Logf("stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
+		sentBeforeStop := rc.count("/g")
 
-	// A restarted process finds the four in-flight attempts recorded as
-	// succeeded, and delivers the rest.
-	p2 := startChild(t, env...)
-	c.url = "http://" + p2.addr + "/graphql"
-	eventually(t, 20*time.Second, "every event", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(answered) == events
+		// A restarted process finds the four in-flight attempts recorded as
+		// succeeded, and delivers the rest.
+		p2 := startChild(t, env...)
+		c.url = "http://" + p2.addr + "/graphql"
+		eventually(t, 20*time.Second, "every event", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(answered) == events
+		})
+		if got := rc.count("/g"); got != events {
+			t.Errorf("receiver got %d requests (%d before the stop); want %d: an in-flight attempt was not recorded and was sent again", got, sentBeforeStop, events)
+		}
 	})
-	if got := rc.count("/g"); got != events {
-		t.Errorf("receiver got %d requests (%d before the stop); want %d: an in-flight attempt was not recorded and was sent again", got, sentBeforeStop, events)
-	}
 }
