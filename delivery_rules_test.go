@@ -329,3 +329,48 @@ func TestPingWebhook(t *testing.T) {
 		wantError(t, resp, model.ErrNotFound, "")
 	})
 }
+
+func TestPublishEvents(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, newURL func(testing.TB) string) {
+		ts := newTestServer(t, newURL(t))
+		rc := newReceiver(t, nil)
+		c := ts.newKey(t, "acme", model.ApiKeyRoleMember)
+		c.createWebhook(t, map[string]any{"url": rc.URL + "/batch", "events": []string{"batch.a", "batch.b"}})
+		first := c.publish(t, "batch.a", map[string]any{"n": 0}, "key-0")
+
+		const q = `mutation($in: [PublishEventInput!]!) { publishEvents(inputs: $in) { id type idempotencyKey deliveries { totalCount } } }`
+		var out struct {
+			PublishEvents []eventJSON
+		}
+		c.mustDo(t, q, map[string]any{"in": []map[string]any{
+			{"type": "batch.a", "payload": map[string]any{"n": 1}},
+			{"type": "batch.b", "payload": map[string]any{"n": 2}},
+			{"type": "batch.a", "payload": map[string]any{"n": 3}, "idempotencyKey": "key-0"},
+			{"type": "batch.none", "payload": map[string]any{"n": 4}},
+		}}, &out)
+		got := out.PublishEvents
+		if len(got) != 4 || got[0].Type != "batch.a" || got[1].Type != "batch.b" || got[3].Type != "batch.none" {
+			t.Fatalf("publishEvents = %+v; want the four events in order", got)
+		}
+		if got[2].ID != first.ID {
+			t.Errorf("event with a used idempotency key = %s; want the first event %s", got[2].ID, first.ID)
+		}
+		if got[0].Deliveries.TotalCount != 1 || got[3].Deliveries.TotalCount != 0 {
+			t.Errorf("deliveries = %d, %d; want 1 and 0", got[0].Deliveries.TotalCount, got[3].Deliveries.TotalCount)
+		}
+		eventually(t, 5*time.Second, "three deliveries", func() bool { return rc.count("/batch") == 3 })
+
+		resp := c.do(t, q, map[string]any{"in": []map[string]any{
+			{"type": "batch.a", "payload": map[string]any{"n": 5}},
+			{"type": "batch.a", "payload": "not an object"},
+		}})
+		wantError(t, resp, model.ErrBadUserInput, "inputs[1].payload")
+		resp = c.do(t, q, map[string]any{"in": []map[string]any{}})
+		wantError(t, resp, model.ErrBadUserInput, "inputs")
+		var count struct{ Events struct{ TotalCount int } }
+		c.mustDo(t, `{ events { totalCount } }`, nil, &count)
+		if count.Events.TotalCount != 4 {
+			t.Errorf("events stored = %d; want 4 (a refused batch stores nothing)", count.Events.TotalCount)
+		}
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -156,71 +157,143 @@ func New(st Store, broker Broker, cfg Config, log *slog.Logger) *Engine {
 	}
 }
 
+// MaxPublishBatch is the most events one publishEvents call takes.
+const MaxPublishBatch = 100
+
 // Publish validates and stores an event with a delivery for each matching
-// webhook of owner, in one transaction, then wakes the workers.
+// webhook of owner, in one transaction, then hands the deliveries to the
+// workers. Concurrent calls without an idempotency key share transactions.
 func (e *Engine) Publish(ctx context.Context, owner string, in model.PublishEventInput) (*model.Event, error) {
-	if err := model.ValidateEventType("type", in.Type); err != nil {
+	p, err := e.prepare(ctx, owner, in, "")
+	if err != nil {
+		return nil, err
+	}
+	if p.event.DedupKey != nil {
+		e.publishIdempotent(ctx, p)
+	} else {
+		e.publishBatched(ctx, p)
+	}
+	return e.complete(ctx, p)
+}
+
+// PublishMany publishes up to MaxPublishBatch events in one transaction
+// (those with an idempotency key one by one) and returns them in order.
+// A validation error names the input: inputs[3].type.
+func (e *Engine) PublishMany(ctx context.Context, owner string, ins []*model.PublishEventInput) ([]*model.Event, error) {
+	if len(ins) == 0 || len(ins) > MaxPublishBatch {
+		return nil, model.InvalidField("inputs", "must hold 1 to %d events", MaxPublishBatch)
+	}
+	pubs := make([]*publication, len(ins))
+	var plain []*publication
+	for i, in := range ins {
+		p, err := e.prepare(ctx, owner, *in, fmt.Sprintf("inputs[%d].", i))
+		if err != nil {
+			return nil, err
+		}
+		pubs[i] = p
+		if p.event.DedupKey == nil {
+			plain = append(plain, p)
+		}
+	}
+	if len(plain) > 0 {
+		e.writePublications(ctx, plain)
+	}
+	events := make([]*model.Event, len(pubs))
+	for i, p := range pubs {
+		if p.event.DedupKey != nil {
+			e.publishIdempotent(ctx, p)
+		}
+		ev, err := e.complete(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		events[i] = ev
+	}
+	return events, nil
+}
+
+// publication is one event on its way into the database.
+type publication struct {
+	event   *model.Event
+	payload any // decoded, for the filters
+	taken   []job
+	token   string
+	until   time.Time
+
+	deliveries []*model.Delivery
+	err        error
+	done       chan struct{}
+}
+
+// prepare validates an input and builds its publication; field prefixes the
+// names of fields in errors.
+func (e *Engine) prepare(ctx context.Context, owner string, in model.PublishEventInput, field string) (*publication, error) {
+	if err := model.ValidateEventType(field+"type", in.Type); err != nil {
 		return nil, err
 	}
 	if strings.Contains(in.Type, model.WildcardEvent) {
-		return nil, model.InvalidField("type", "must not contain %q: it is the wildcard of subscriptions", model.WildcardEvent)
+		return nil, model.InvalidField(field+"type", "must not contain %q: it is the wildcard of subscriptions", model.WildcardEvent)
 	}
 	payload, err := model.DecodePayload(in.Payload)
 	if _, isObject := payload.(map[string]any); err != nil || !isObject {
-		return nil, model.InvalidField("payload", "must be a JSON object")
+		return nil, model.InvalidField(field+"payload", "must be a JSON object")
 	}
 	ev := &model.Event{ID: model.NewID(model.PrefixEvent), Owner: owner, Type: in.Type, Payload: in.Payload, RequestID: model.RequestID(ctx)}
 	if k := in.IdempotencyKey; k != nil {
 		if *k == "" || len(*k) > 255 || !utf8.ValidString(*k) {
-			return nil, model.InvalidField("idempotencyKey", "must be 1 to 255 bytes of UTF-8")
+			return nil, model.InvalidField(field+"idempotencyKey", "must be 1 to 255 bytes of UTF-8")
 		}
 		ev.IdempotencyKey, ev.DedupKey = k, k
 	}
-	// Deliveries go straight to this process's workers, leased in the same
-	// transaction that stores them, as far as there is room; the rest wait
-	// in the queue for a claim.
-	var (
-		taken []job
-		token = newLeaseToken()
-		until = time.Now().UTC().Add(e.lease)
-	)
-	take := func(d *model.Delivery, w *model.Webhook) {
-		if e.reserve(w.ID) {
-			d.LeaseToken, d.NextAttemptAt = token, &until
-			taken = append(taken, job{delivery: d, webhook: w})
-		}
+	return &publication{event: ev, payload: payload, token: newLeaseToken(), until: time.Now().UTC().Add(e.lease), done: make(chan struct{})}, nil
+}
+
+// match reports whether a webhook's filters accept the publication's payload.
+func (e *Engine) match(p *publication, w *model.Webhook) bool {
+	f, err := model.CompileFilters(w.Filters)
+	if err != nil {
+		e.log.Error("stored filters do not compile", "webhook", w.ID, "err", err)
+		return false
 	}
-	match := func(w *model.Webhook) bool {
-		f, err := model.CompileFilters(w.Filters)
-		if err != nil {
-			e.log.ErrorContext(ctx, "stored filters do not compile", "webhook", w.ID, "err", err)
-			return false
-		}
-		return f.Match(payload)
+	return f.Match(p.payload)
+}
+
+// take leases a delivery being stored to this process, if there is room,
+// so that it goes straight to a worker after the commit, without a claim.
+func (e *Engine) take(p *publication, d *model.Delivery, w *model.Webhook) {
+	if e.reserve(w.ID) {
+		d.LeaseToken, d.NextAttemptAt = p.token, &p.until
+		p.taken = append(p.taken, job{delivery: d, webhook: w})
 	}
-	var deliveries []*model.Delivery
-	if ev.DedupKey != nil {
-		ev, deliveries, _, err = e.store.PublishEvent(ctx, ev, match, take)
-	} else {
-		// A batch that fails is retried one publication at a time; the
-		// leases taken for it are given back first.
-		reset := func() {
-			for _, j := range taken {
-				e.unreserve(j.webhook.ID)
-			}
-			taken = nil
-		}
-		deliveries, err = e.publishBatched(ctx, publication{event: ev, match: match, take: take, reset: reset})
-	}
-	for _, j := range taken {
+}
+
+// unreserveAll gives back the room taken for a publication's deliveries.
+func (e *Engine) unreserveAll(p *publication) {
+	for _, j := range p.taken {
 		e.unreserve(j.webhook.ID)
 	}
-	if err != nil {
-		return nil, err
+}
+
+func (e *Engine) publishIdempotent(ctx context.Context, p *publication) {
+	ev, deliveries, _, err := e.store.PublishEvent(ctx, p.event,
+		func(w *model.Webhook) bool { return e.match(p, w) },
+		func(d *model.Delivery, w *model.Webhook) { e.take(p, d, w) })
+	if err == nil {
+		p.event = ev // the first event, when the key was used before
+	}
+	p.deliveries, p.err = deliveries, err
+}
+
+// complete hands a stored publication's leased deliveries to the workers
+// and tells subscribers about its deliveries.
+func (e *Engine) complete(ctx context.Context, p *publication) (*model.Event, error) {
+	e.unreserveAll(p)
+	if p.err != nil {
+		return nil, p.err
 	}
 	var refused []*model.Delivery
-	for _, j := range taken {
-		j.event = ev
+	for _, j := range p.taken {
+		j.event = p.event
 		if !e.hold(j) {
 			refused = append(refused, j.delivery)
 		}
@@ -230,76 +303,65 @@ func (e *Engine) Publish(ctx context.Context, owner string, in model.PublishEven
 			e.log.ErrorContext(ctx, "release deliveries", "err", err)
 		}
 	}
-	if len(deliveries) > len(taken) {
+	if len(p.deliveries) > len(p.taken) {
 		e.backlog.Store(true)
 		e.kick()
 	}
-	for _, d := range deliveries {
+	for _, d := range p.deliveries {
 		created := *d
 		created.LeaseToken = ""
-		e.Notify(ctx, Message{Owner: owner, Delivery: &created})
+		e.Notify(ctx, Message{Owner: p.event.Owner, Delivery: &created})
 	}
-	return ev, nil
+	return p.event, nil
 }
 
-// publication is one publish waiting for a shared transaction.
-type publication struct {
-	event *model.Event
-	match func(*model.Webhook) bool
-	take  func(*model.Delivery, *model.Webhook)
-	reset func()
-
-	deliveries []*model.Delivery
-	err        error
-	done       chan struct{}
-}
-
-// publishBatched stores an event without an idempotency key together with
-// the others being published at the same moment, in one transaction (group
-// commit). The first caller to find no batch in progress writes batches
-// until none is waiting; the others wait for their result.
-func (e *Engine) publishBatched(ctx context.Context, p publication) ([]*model.Delivery, error) {
-	p.done = make(chan struct{})
+// publishBatched stores a publication together with the others being
+// published at the same moment, in one transaction (group commit). The
+// first caller to find no batch in progress writes batches until none is
+// waiting; the others wait for their result.
+func (e *Engine) publishBatched(ctx context.Context, p *publication) {
 	e.pubMu.Lock()
-	e.pubQueue = append(e.pubQueue, &p)
+	e.pubQueue = append(e.pubQueue, p)
 	if e.pubLeader {
 		e.pubMu.Unlock()
-		select {
-		case <-p.done:
-			return p.deliveries, p.err
-		case <-ctx.Done():
-			// The event may still be stored; an error never claims otherwise.
-			return nil, ctx.Err()
-		}
+		<-p.done // the leader does not give up on a batch it started
+		return
 	}
 	e.pubLeader = true
 	for len(e.pubQueue) > 0 {
 		batch := e.pubQueue
 		e.pubQueue = nil
 		e.pubMu.Unlock()
-		e.writePublications(context.WithoutCancel(ctx), batch)
+		e.writePublications(ctx, batch)
 		e.pubMu.Lock()
 	}
 	e.pubLeader = false
 	e.pubMu.Unlock()
-	return p.deliveries, p.err
 }
+
+// publishTimeout bounds one publish transaction. It does not follow the
+// caller's context: a batch carries other callers' events too.
+const publishTimeout = 30 * time.Second
 
 // writePublications stores a batch in one transaction. If the batch fails,
 // each publication is tried alone, so that one bad event fails only itself.
 func (e *Engine) writePublications(ctx context.Context, batch []*publication) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
+	defer cancel()
 	byEvent := make(map[*model.Event]*publication, len(batch))
 	evs := make([]*model.Event, len(batch))
 	for i, p := range batch {
 		evs[i] = p.event
 		byEvent[p.event] = p
 	}
-	match := func(ev *model.Event, w *model.Webhook) bool { return byEvent[ev].match(w) }
-	take := func(ev *model.Event, d *model.Delivery, w *model.Webhook) { byEvent[ev].take(d, w) }
-	deliveries, err := e.store.PublishEvents(ctx, evs, match, take)
+	deliveries, err := e.store.PublishEvents(ctx, evs,
+		func(ev *model.Event, w *model.Webhook) bool { return e.match(byEvent[ev], w) },
+		func(ev *model.Event, d *model.Delivery, w *model.Webhook) { e.take(byEvent[ev], d, w) })
 	if err != nil && len(batch) > 1 {
 		for _, p := range batch {
-			p.reset()
+			// Its deliveries were never stored: give their room back first.
+			e.unreserveAll(p)
+			p.taken = nil
 			p.event.CreatedAt = time.Time{}
 			e.writePublications(ctx, []*publication{p})
 		}

@@ -672,6 +672,22 @@ func (ec *executionContext) _EventEdge(ctx context.Context, sel ast.SelectionSet
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNEvent2ᚕᚖgithubᚗcomᚋhooklineᚋhooklineᚋmodelᚐEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Event) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEvent2ᚖgithubᚗcomᚋhooklineᚋhooklineᚋmodelᚐEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNEvent2ᚖgithubᚗcomᚋhooklineᚋhooklineᚋmodelᚐEvent(ctx context.Context, sel ast.SelectionSet, v *model.Event) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Event!")
@@ -715,6 +731,25 @@ func (ec *executionContext) marshalNEventEdge2ᚖgithubᚗcomᚋhooklineᚋhookl
 func (ec *executionContext) unmarshalNPublishEventInput2githubᚗcomᚋhooklineᚋhooklineᚋmodelᚐPublishEventInput(ctx context.Context, v any) (model.PublishEventInput, error) {
 	res, err := ec.unmarshalInputPublishEventInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNPublishEventInput2ᚕᚖgithubᚗcomᚋhooklineᚋhooklineᚋmodelᚐPublishEventInputᚄ(ctx context.Context, v any) ([]*model.PublishEventInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.PublishEventInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPublishEventInput2ᚖgithubᚗcomᚋhooklineᚋhooklineᚋmodelᚐPublishEventInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNPublishEventInput2ᚖgithubᚗcomᚋhooklineᚋhooklineᚋmodelᚐPublishEventInput(ctx context.Context, v any) (*model.PublishEventInput, error) {
+	res, err := ec.unmarshalInputPublishEventInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOEvent2ᚖgithubᚗcomᚋhooklineᚋhooklineᚋmodelᚐEvent(ctx context.Context, sel ast.SelectionSet, v *model.Event) graphql.Marshaler {

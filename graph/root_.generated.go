@@ -132,6 +132,7 @@ type ComplexityRoot struct {
 		DeleteWebhook          func(childComplexity int, id string) int
 		PingWebhook            func(childComplexity int, id string) int
 		PublishEvent           func(childComplexity int, input model.PublishEventInput) int
+		PublishEvents          func(childComplexity int, inputs []*model.PublishEventInput) int
 		Redeliver              func(childComplexity int, deliveryID string) int
 		RemoveWebhookEvents    func(childComplexity int, id string, events []string) int
 		ReplayFailedDeliveries func(childComplexity int, webhookID string, since time.Time) int
@@ -625,6 +626,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PublishEvent(childComplexity, args["input"].(model.PublishEventInput)), true
+	case "Mutation.publishEvents":
+		if e.ComplexityRoot.Mutation.PublishEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishEvents(childComplexity, args["inputs"].([]*model.PublishEventInput)), true
 	case "Mutation.redeliver":
 		if e.ComplexityRoot.Mutation.Redeliver == nil {
 			break

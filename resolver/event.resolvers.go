@@ -28,6 +28,15 @@ func (r *mutationResolver) PublishEvent(ctx context.Context, input model.Publish
 	return r.Engine.Publish(ctx, owner, input)
 }
 
+// PublishEvents is the resolver for the publishEvents field.
+func (r *mutationResolver) PublishEvents(ctx context.Context, inputs []*model.PublishEventInput) ([]*model.Event, error) {
+	owner, err := owner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Engine.PublishMany(ctx, owner, inputs)
+}
+
 // Event is the resolver for the event field.
 func (r *queryResolver) Event(ctx context.Context, id string) (*model.Event, error) {
 	owner, err := owner(ctx)
