@@ -245,7 +245,9 @@ func runIngest(ctx context.Context, e *env) ([]row, error) {
 // Hookline's CPU while it is down, then the time to drain once it is up.
 func runOutage(ctx context.Context, e *env) ([]row, error) {
 	// Retries every step (±20 %): while none is due, Hookline should be idle.
-	step := 10 * time.Second
+	// The step outlasts publishing and the measuring window, so that the
+	// window sees the process waiting, not retrying.
+	step := 30 * time.Second
 	if e.short {
 		step = 3 * time.Second
 	}
@@ -271,8 +273,8 @@ func runOutage(ctx context.Context, e *env) ([]row, error) {
 	if err := publishAll(ctx, c, n, "bench.outage"); err != nil {
 		return nil, err
 	}
-	time.Sleep(step / 10) // the first attempts fail at once; measure while none is due
-	window := step / 2
+	time.Sleep(step / 30) // the first attempts fail at once; measure while none is due
+	window := step / 6
 	cpu0, err := p.cpuSeconds()
 	if err != nil {
 		return nil, err
