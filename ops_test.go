@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/hookline/hookline/model"
 )
@@ -188,4 +191,50 @@ func TestRequestIDReachesAttempts(t *testing.T) {
 	if got := out.Deliveries.Edges[0].Node.Attempts[0].RequestID; got != "trace-123" {
 		t.Errorf("attempt requestId = %q; want trace-123", got)
 	}
+}
+
+func TestParserTokenLimit(t *testing.T) {
+	ts := newTestServer(t, "sqlite://:memory:")
+	q := "{ me { " + strings.Repeat("id ", 20000) + "} }"
+	resp := ts.admin.do(t, q, nil)
+	if len(resp.Errors) == 0 || !strings.Contains(strings.ToLower(resp.Errors[0].Message), "token") {
+		t.Errorf("a 20,000-token query: errors %+v; want one naming the token limit", resp.Errors)
+	}
+}
+
+func TestWebsocketsPerKeyCapped(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxWebsocketsPerKey = 2
+	ts := newTestServerOpts(t, testOptions{url: "sqlite://:memory:", delivery: testDeliveryConfig(), config: &cfg})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	auth := map[string]string{"Authorization": "Bearer " + ts.admin.key}
+	var open []*websocket.Conn
+	for range 2 {
+		conn, err := dialWebsocket(ctx, ts.URL, protoTransportWS, auth)
+		if err != nil {
+			t.Fatalf("connection within the cap: %v", err)
+		}
+		open = append(open, conn)
+	}
+	_, err := dialWebsocket(ctx, ts.URL, protoTransportWS, auth)
+	if code := websocket.CloseStatus(err); code != 4429 {
+		t.Errorf("third connection: %v (close status %d); want close code 4429", err, code)
+	}
+	// Another key is not affected, and a closed connection frees its slot.
+	other := ts.newKey(t, "acme", model.ApiKeyRoleMember)
+	conn, err := dialWebsocket(ctx, ts.URL, protoTransportWS, map[string]string{"Authorization": "Bearer " + other.key})
+	if err != nil {
+		t.Fatalf("another key's connection: %v", err)
+	}
+	conn.Close(websocket.StatusNormalClosure, "")
+	open[0].Close(websocket.StatusNormalClosure, "")
+	eventually(t, 5*time.Second, "the closed connection's slot to be free", func() bool {
+		c, err := dialWebsocket(ctx, ts.URL, protoTransportWS, auth)
+		if err == nil {
+			c.Close(websocket.StatusNormalClosure, "")
+		}
+		return err == nil
+	})
+	open[1].Close(websocket.StatusNormalClosure, "")
 }

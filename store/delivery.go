@@ -21,28 +21,30 @@ import (
 // LOCKED); on SQLite the write lock serialises claims.
 func (s *Store) ClaimDeliveries(ctx context.Context, n int, lease time.Duration, exclude []string) ([]*model.Delivery, error) {
 	var claimed []*model.Delivery
-	err := s.transaction(ctx, func(tx *gorm.DB) error {
-		t := now()
-		q := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked}).
-			Where("next_attempt_at <= ?", t)
-		if len(exclude) > 0 {
-			q = q.Where("webhook_id NOT IN ?", exclude)
-		}
-		if err := q.Order("next_attempt_at").Limit(n).Find(&claimed).Error; err != nil {
-			return err
-		}
-		if len(claimed) == 0 {
-			return nil
-		}
-		ids := make([]string, len(claimed))
-		until := t.Add(lease)
-		token := randomHex(8)
-		for i, d := range claimed {
-			ids[i] = d.ID
-			d.NextAttemptAt, d.LeaseToken = &until, token
-		}
-		return tx.Model(&model.Delivery{}).Where("id IN ?", ids).
-			Updates(map[string]any{"next_attempt_at": until, "lease_token": token}).Error
+	err := retryDeadlocks(ctx, func() error {
+		return s.transaction(ctx, func(tx *gorm.DB) error {
+			t := now()
+			q := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked}).
+				Where("next_attempt_at <= ?", t)
+			if len(exclude) > 0 {
+				q = q.Where("webhook_id NOT IN ?", exclude)
+			}
+			if err := q.Order("next_attempt_at").Limit(n).Find(&claimed).Error; err != nil {
+				return err
+			}
+			if len(claimed) == 0 {
+				return nil
+			}
+			ids := make([]string, len(claimed))
+			until := t.Add(lease)
+			token := randomHex(8)
+			for i, d := range claimed {
+				ids[i] = d.ID
+				d.NextAttemptAt, d.LeaseToken = &until, token
+			}
+			return tx.Model(&model.Delivery{}).Where("id IN ?", ids).
+				Updates(map[string]any{"next_attempt_at": until, "lease_token": token}).Error
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
@@ -50,8 +52,9 @@ func (s *Store) ClaimDeliveries(ctx context.Context, n int, lease time.Duration,
 	return claimed, nil
 }
 
-// transaction runs fn in a transaction; on MySQL at READ COMMITTED, where a
-// claim's locks do not block concurrent inserts through gap locks.
+// transaction runs fn in a transaction; on MySQL at READ COMMITTED, where
+// the locks of a claim or a publish do not block concurrent inserts (new
+// deliveries, new webhooks) through gap locks.
 func (s *Store) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	var opts []*sql.TxOptions
 	if s.dialect == DialectMySQL {
@@ -70,8 +73,10 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, deliveries []*model.Deliv
 	}
 	t := now()
 	for token, ids := range byToken {
-		err := s.db.WithContext(ctx).Model(&model.Delivery{}).Where("id IN ? AND lease_token = ?", ids, token).
-			Updates(map[string]any{"next_attempt_at": t, "lease_token": ""}).Error
+		err := retryDeadlocks(ctx, func() error {
+			return s.db.WithContext(ctx).Model(&model.Delivery{}).Where("id IN ? AND lease_token = ?", ids, token).
+				Updates(map[string]any{"next_attempt_at": t, "lease_token": ""}).Error
+		})
 		if err != nil {
 			return fmt.Errorf("release deliveries: %w", err)
 		}
@@ -97,51 +102,53 @@ func (s *Store) RecordAttempt(ctx context.Context, rec model.AttemptRecord) (*mo
 func (s *Store) RecordAttempts(ctx context.Context, batch []model.AttemptRecord) ([]*model.Delivery, map[string]*model.Webhook, error) {
 	out := make([]*model.Delivery, len(batch))
 	var hooks map[string]*model.Webhook
-	err := s.transaction(ctx, func(tx *gorm.DB) error {
-		t := now()
-		attempts := make([]*model.DeliveryAttempt, len(batch))
-		for i, rec := range batch {
-			attempts[i] = rec.Attempt
-		}
-		if err := tx.CreateInBatches(attempts, 200).Error; err != nil {
-			return err
-		}
-		for i, rec := range batch {
-			d := rec.Delivery
-			res := tx.Model(&model.Delivery{}).Where("id = ? AND lease_token = ?", d.ID, d.LeaseToken).Updates(map[string]any{
-				"status":          rec.Status,
-				"attempt_count":   gorm.Expr("attempt_count + 1"),
-				"next_attempt_at": rec.NextAttemptAt,
-				"last_attempt_id": rec.Attempt.ID,
-				"lease_token":     "",
-				"updated_at":      t,
-			})
-			if res.Error != nil {
-				return res.Error
+	err := retryDeadlocks(ctx, func() error {
+		return s.transaction(ctx, func(tx *gorm.DB) error {
+			t := now()
+			attempts := make([]*model.DeliveryAttempt, len(batch))
+			for i, rec := range batch {
+				attempts[i] = rec.Attempt
 			}
-			if res.RowsAffected == 1 {
-				u := *d
-				u.Status, u.AttemptCount, u.NextAttemptAt, u.LastAttemptID, u.LeaseToken, u.UpdatedAt =
-					rec.Status, d.AttemptCount+1, rec.NextAttemptAt, &rec.Attempt.ID, "", t
-				out[i] = &u
-				continue
-			}
-			// The lease was lost; the attempt is on record all the same.
-			var u model.Delivery
-			err := tx.Model(&model.Delivery{}).Where("id = ?", d.ID).Updates(map[string]any{
-				"attempt_count": gorm.Expr("attempt_count + 1"), "last_attempt_id": rec.Attempt.ID, "updated_at": t,
-			}).Error
-			if err == nil {
-				err = tx.Where("id = ?", d.ID).Take(&u).Error
-			}
-			if err != nil {
+			if err := tx.CreateInBatches(attempts, 200).Error; err != nil {
 				return err
 			}
-			out[i] = &u
-		}
-		var err error
-		hooks, err = updateHealth(tx, batch, t)
-		return err
+			for i, rec := range batch {
+				d := rec.Delivery
+				res := tx.Model(&model.Delivery{}).Where("id = ? AND lease_token = ?", d.ID, d.LeaseToken).Updates(map[string]any{
+					"status":          rec.Status,
+					"attempt_count":   gorm.Expr("attempt_count + 1"),
+					"next_attempt_at": rec.NextAttemptAt,
+					"last_attempt_id": rec.Attempt.ID,
+					"lease_token":     "",
+					"updated_at":      t,
+				})
+				if res.Error != nil {
+					return res.Error
+				}
+				if res.RowsAffected == 1 {
+					u := *d
+					u.Status, u.AttemptCount, u.NextAttemptAt, u.LastAttemptID, u.LeaseToken, u.UpdatedAt =
+						rec.Status, d.AttemptCount+1, rec.NextAttemptAt, &rec.Attempt.ID, "", t
+					out[i] = &u
+					continue
+				}
+				// The lease was lost; the attempt is on record all the same.
+				var u model.Delivery
+				err := tx.Model(&model.Delivery{}).Where("id = ?", d.ID).Updates(map[string]any{
+					"attempt_count": gorm.Expr("attempt_count + 1"), "last_attempt_id": rec.Attempt.ID, "updated_at": t,
+				}).Error
+				if err == nil {
+					err = tx.Where("id = ?", d.ID).Take(&u).Error
+				}
+				if err != nil {
+					return err
+				}
+				out[i] = &u
+			}
+			var err error
+			hooks, err = updateHealth(tx, batch, t)
+			return err
+		})
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("record %d attempts: %w", len(batch), err)

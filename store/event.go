@@ -24,7 +24,7 @@ func (s *Store) PublishEvent(ctx context.Context, ev *model.Event, match func(*m
 		deliveries [][]*model.Delivery
 		dup        *model.Event
 	)
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		if ev.DedupKey != nil {
 			var err error
 			if dup, err = claimDedupKey(tx, ev); err != nil || dup != nil {
@@ -58,7 +58,7 @@ func (s *Store) PublishEvent(ctx context.Context, ev *model.Event, match func(*m
 // publishes share one commit. It returns each event's deliveries, in order.
 func (s *Store) PublishEvents(ctx context.Context, evs []*model.Event, match func(*model.Event, *model.Webhook) bool, take func(*model.Event, *model.Delivery, *model.Webhook)) ([][]*model.Delivery, error) {
 	var deliveries [][]*model.Delivery
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		if err := tx.CreateInBatches(evs, 200).Error; err != nil {
 			return err
 		}
@@ -66,6 +66,8 @@ func (s *Store) PublishEvents(ctx context.Context, evs []*model.Event, match fun
 		deliveries, err = s.insertDeliveries(tx, evs, match, take)
 		return err
 	})
+	// A deadlock here is not retried: take has leased deliveries that the
+	// rollback discarded; the caller retries each event alone instead.
 	if err != nil {
 		return nil, fmt.Errorf("publish %d events: %w", len(evs), err)
 	}

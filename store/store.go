@@ -343,6 +343,10 @@ func (s *Store) subscribedCondition(db *gorm.DB, eventType string) *gorm.DB {
 // or answered too late, as opposed to a bug or bad input.
 func IsUnavailable(err error) bool {
 	var netErr net.Error
+	var me *mysql.MySQLError
+	if errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205 || me.Number == 1040) {
+		return true // deadlock victim, lock wait timeout, too many connections: try again
+	}
 	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) ||
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, sql.ErrConnDone) || errors.As(err, &netErr)
@@ -363,4 +367,26 @@ func getOwned[T any](ctx context.Context, db *gorm.DB, owner, id, prefix, what s
 		return nil, fmt.Errorf("get %s: %w", what, err)
 	}
 	return &v, nil
+}
+
+// retryDeadlocks runs fn again, up to three times, when MySQL chose it as a
+// deadlock victim (1213) or it waited too long for a lock (1205): both mean
+// "try again", and the work here is safe to repeat.
+func retryDeadlocks(ctx context.Context, fn func() error) error {
+	var err error
+	for try := range 3 {
+		if err = fn(); err == nil {
+			return nil
+		}
+		var me *mysql.MySQLError
+		if !errors.As(err, &me) || (me.Number != 1213 && me.Number != 1205) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(try+1) * 5 * time.Millisecond):
+		}
+	}
+	return err
 }

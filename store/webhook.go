@@ -15,7 +15,8 @@ import (
 func (s *Store) CreateWebhook(ctx context.Context, w *model.Webhook) error {
 	w.CreatedAt = now()
 	w.UpdatedAt = w.CreatedAt
-	return translate("create webhook", s.db.WithContext(ctx).Create(s.sealWebhook(w)).Error)
+	sealed := s.sealWebhook(w)
+	return translate("create webhook", retryDeadlocks(ctx, func() error { return s.db.WithContext(ctx).Create(sealed).Error }))
 }
 
 // Webhook returns the owner's webhook with that ID, or NOT_FOUND.
