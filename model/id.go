@@ -19,7 +19,9 @@ const (
 
 // idEncoding is Crockford's base32 alphabet in lower case; its characters are
 // in ASCII order, so encoded IDs sort like their bytes.
-var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
+var idEncoding = base32.NewEncoding(idAlphabet).WithPadding(base32.NoPadding)
+
+const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
 
 const idBodyLen = 26 // 16 bytes in base32
 
@@ -39,6 +41,13 @@ func ValidID(id, prefix string) bool {
 	body, ok := strings.CutPrefix(id, prefix)
 	if !ok || len(body) != idBodyLen {
 		return false
+	}
+	// The decoder alone is not enough: without padding it reads 0xff as the
+	// padding character and stops there.
+	for i := range len(body) {
+		if strings.IndexByte(idAlphabet, body[i]) < 0 {
+			return false
+		}
 	}
 	_, err := idEncoding.DecodeString(body)
 	return err == nil

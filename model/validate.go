@@ -220,12 +220,20 @@ func ValidateJWT(s string) error {
 		return fmt.Errorf("must be a JWT: three base64url parts separated by dots")
 	}
 	for i, p := range parts {
+		// The decoder skips CR and LF, which would then reach the header.
+		if strings.ContainsFunc(p, func(r rune) bool { return !isBase64URL(r) }) {
+			return fmt.Errorf("must be a JWT: part %d is not base64url-encoded JSON", i+1)
+		}
 		b, err := base64.RawURLEncoding.DecodeString(p)
 		if err != nil || (i < 2 && !isJSONObject(b)) {
 			return fmt.Errorf("must be a JWT: part %d is not base64url-encoded JSON", i+1)
 		}
 	}
 	return nil
+}
+
+func isBase64URL(r rune) bool {
+	return r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_'
 }
 
 func isJSONObject(b []byte) bool {

@@ -64,6 +64,10 @@ func parsePageArgs(args model.PageArgs) (pageQuery, error) {
 	if args.Last != nil && args.After != nil {
 		return pageQuery{}, model.InvalidField("after", "cannot be combined with last; use before")
 	}
+	if args.After != nil && args.Before != nil {
+		// A page seeks from one cursor; keeping one would silently ignore the other.
+		return pageQuery{}, model.InvalidField("before", "cannot be combined with after")
+	}
 	q := pageQuery{limit: model.DefaultPageSize}
 	field, n := "first", args.First
 	if args.Last != nil || args.Before != nil {
