@@ -21,6 +21,10 @@ import (
 const (
 	// MaxResponseBody is how much of a response body Do keeps.
 	MaxResponseBody = 64 << 10
+	// MaxResponseHeaderBytes caps a response's header block. net/http's
+	// default is 10 MiB, so a receiver that streams endless headers would
+	// make every worker buffer that much.
+	MaxResponseHeaderBytes = 64 << 10
 	// maxDrain is how much more Do reads and discards so the connection can
 	// be reused; a longer body closes the connection instead.
 	maxDrain = 64 << 10
@@ -74,17 +78,18 @@ func NewClient(opts ClientOptions) *http.Client {
 		dialer.Control = guardControl(newGuardian())
 	}
 	transport := &http.Transport{
-		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
-		TLSHandshakeTimeout:   min(10*time.Second, timeout),
-		ResponseHeaderTimeout: timeout,
-		ExpectContinueTimeout: time.Second,
-		MaxIdleConns:          4 * conns,
-		MaxIdleConnsPerHost:   conns,
-		MaxConnsPerHost:       conns,
-		IdleConnTimeout:       90 * time.Second,
+		Proxy:                  nil,
+		DialContext:            dialer.DialContext,
+		ForceAttemptHTTP2:      true,
+		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:    min(10*time.Second, timeout),
+		ResponseHeaderTimeout:  timeout,
+		MaxResponseHeaderBytes: MaxResponseHeaderBytes,
+		ExpectContinueTimeout:  time.Second,
+		MaxIdleConns:           4 * conns,
+		MaxIdleConnsPerHost:    conns,
+		MaxConnsPerHost:        conns,
+		IdleConnTimeout:        90 * time.Second,
 	}
 	return &http.Client{
 		Transport: transport,
