@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/hookline/hookline/model"
+	"github.com/hookline/hookline/store/storetest"
 )
 
 func TestGraphQLLimits(t *testing.T) {
@@ -237,4 +239,42 @@ func TestWebsocketsPerKeyCapped(t *testing.T) {
 		return err == nil
 	})
 	open[1].Close(websocket.StatusNormalClosure, "")
+}
+
+// TestQueueStatsWhilePending: the queue gauges read the pending deliveries
+// on every database (SQLite returns MIN() of a time column as text).
+func TestQueueStatsWhilePending(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, newURL func(testing.TB) string) {
+		cfg := testDeliveryConfig()
+		cfg.Schedule = []time.Duration{time.Hour}
+		ts := newTestServerWith(t, newURL(t), cfg)
+		c := ts.newKey(t, "acme", model.ApiKeyRoleMember)
+		c.createWebhook(t, map[string]any{"url": closedPortURL(t), "events": []string{"*"}})
+		before := time.Now().Add(-time.Second)
+		ev := c.publish(t, "queue.test", map[string]any{}, "")
+		c.waitStatus(t, ev.Deliveries.Edges[0].Node.ID, "RETRYING")
+
+		depth, oldest, err := ts.store.QueueStats(context.Background())
+		if err != nil {
+			t.Fatalf("QueueStats: %v", err)
+		}
+		if depth != 1 {
+			t.Errorf("depth = %d; want 1", depth)
+		}
+		if oldest == nil || oldest.Before(before) || oldest.After(time.Now()) {
+			t.Errorf("oldest = %v; want the delivery's creation, after %v", oldest, before)
+		}
+	})
+}
+
+// closedPortURL returns a loopback URL where nothing listens.
+func closedPortURL(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return "http://" + addr + "/down"
 }

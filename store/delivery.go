@@ -397,14 +397,21 @@ func (s *Store) WebhooksByID(ctx context.Context, ids []string) (map[string]*mod
 // QueueStats returns how many deliveries wait for an attempt and when the
 // oldest of them was created.
 func (s *Store) QueueStats(ctx context.Context) (depth int, oldest *time.Time, err error) {
-	var row struct {
-		N      int64
-		Oldest *time.Time
+	pending := func() *gorm.DB {
+		return s.db.WithContext(ctx).Model(&model.Delivery{}).Where("next_attempt_at IS NOT NULL")
 	}
-	err = s.db.WithContext(ctx).Model(&model.Delivery{}).Select("COUNT(*) AS n, MIN(created_at) AS oldest").
-		Where("next_attempt_at IS NOT NULL").Scan(&row).Error
-	if err != nil {
-		return 0, nil, fmt.Errorf("queue stats: %w", err)
+	var n int64
+	if err := pending().Count(&n).Error; err != nil {
+		return 0, nil, fmt.Errorf("queue stats: count: %w", err)
 	}
-	return int(row.N), row.Oldest, nil
+	// Read the oldest row's column rather than MIN(created_at): SQLite
+	// returns an aggregate of a time column as text.
+	var first []model.Delivery
+	if err := pending().Select("created_at").Order("created_at").Limit(1).Find(&first).Error; err != nil {
+		return 0, nil, fmt.Errorf("queue stats: oldest: %w", err)
+	}
+	if len(first) > 0 {
+		oldest = &first[0].CreatedAt
+	}
+	return int(n), oldest, nil
 }
