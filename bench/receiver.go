@@ -1,107 +1,157 @@
 package main
 
 import (
-	"encoding/json"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// receiver is a local HTTP server that counts deliveries and, from the
-// payload's sentAt, their publish-to-receipt latency.
+// receiver is a local HTTP server standing in for a webhook's receiver. It
+// answers 204 to every POST, counts requests and distinct deliveries (the
+// webhook-id header, which is the event ID, with the URL path, which names
+// the webhook), and records the latency from the sentAt in the payload.
 type receiver struct {
-	srv   *http.Server
-	ln    net.Listener
-	addr  string
-	count atomic.Int64
-	last  atomic.Int64 // unix nanos of the latest receipt
+	addr     string
+	requests atomic.Int64
+	unique   atomic.Int64
+	last     atomic.Int64 // Unix nanoseconds of the latest request
 
-	mu        sync.Mutex
-	latencies []time.Duration
-	keepLat   bool
+	mu   sync.Mutex
+	srv  *http.Server
+	seen map[string]struct{}
+	lat  hist
 }
 
-func newReceiver(keepLatencies bool) (*receiver, error) {
+// startReceiver listens on 127.0.0.1:0.
+func startReceiver() (*receiver, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("receiver: %w", err)
 	}
-	r := &receiver{ln: ln, addr: ln.Addr().String(), keepLat: keepLatencies}
-	r.serve()
+	r := &receiver{addr: ln.Addr().String(), seen: map[string]struct{}{}}
+	r.serve(ln)
 	return r, nil
 }
 
-func (r *receiver) serve() {
-	r.srv = &http.Server{Handler: http.HandlerFunc(r.handle)}
-	go r.srv.Serve(r.ln)
-}
-
-func (r *receiver) handle(w http.ResponseWriter, req *http.Request) {
-	body, _ := io.ReadAll(req.Body)
-	now := time.Now()
-	if r.keepLat {
-		var env struct {
-			Data struct {
-				SentAt int64 `json:"sentAt"`
-			} `json:"data"`
-		}
-		if json.Unmarshal(body, &env) == nil && env.Data.SentAt > 0 {
-			r.mu.Lock()
-			r.latencies = append(r.latencies, now.Sub(time.Unix(0, env.Data.SentAt)))
-			r.mu.Unlock()
-		}
-	}
-	r.count.Add(1)
-	r.last.Store(now.UnixNano())
-	w.WriteHeader(http.StatusNoContent)
+func (r *receiver) serve(ln net.Listener) {
+	srv := &http.Server{Handler: http.HandlerFunc(r.handle), ReadHeaderTimeout: 10 * time.Second}
+	r.mu.Lock()
+	r.srv = srv
+	r.mu.Unlock()
+	go srv.Serve(ln)
 }
 
 func (r *receiver) url(path string) string { return "http://" + r.addr + path }
 
-// down closes the listener: connections are refused until up.
-func (r *receiver) down() { r.srv.Close() }
+func (r *receiver) handle(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+	now := time.Now()
+	sentAt := sentAtOf(body)
+	id := req.Header.Get("webhook-id")
+	r.mu.Lock()
+	if sentAt > 0 {
+		r.lat.add(now.Sub(time.Unix(0, sentAt)))
+	}
+	fresh := id == ""
+	if !fresh {
+		key := req.URL.Path + " " + id
+		if _, dup := r.seen[key]; !dup {
+			r.seen[key] = struct{}{}
+			fresh = true
+		}
+	}
+	r.mu.Unlock()
+	if fresh {
+		r.unique.Add(1)
+	}
+	r.requests.Add(1)
+	r.last.Store(now.UnixNano())
+	w.WriteHeader(http.StatusNoContent)
+}
 
-// up listens again on the same address.
+// sentAtOf finds "sentAt":<digits> in a body without decoding all of it.
+func sentAtOf(body []byte) int64 {
+	const key = `"sentAt":`
+	i := bytes.Index(body, []byte(key))
+	if i < 0 {
+		return 0
+	}
+	rest := body[i+len(key):]
+	j := 0
+	for j < len(rest) && '0' <= rest[j] && rest[j] <= '9' {
+		j++
+	}
+	n, _ := strconv.ParseInt(string(rest[:j]), 10, 64)
+	return n
+}
+
+// resetLatency forgets the latencies recorded so far.
+func (r *receiver) resetLatency() {
+	r.mu.Lock()
+	r.lat = hist{}
+	r.mu.Unlock()
+}
+
+// latency returns a copy of the recorded latencies.
+func (r *receiver) latency() hist {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lat.clone()
+}
+
+// down closes the listener and every connection: connections are refused
+// until up.
+func (r *receiver) down() error {
+	r.mu.Lock()
+	srv := r.srv
+	r.mu.Unlock()
+	return srv.Close()
+}
+
+// up listens on the same address again.
 func (r *receiver) up() error {
 	ln, err := net.Listen("tcp", r.addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("receiver up again on %s: %w", r.addr, err)
 	}
-	r.ln = ln
-	r.serve()
+	r.serve(ln)
 	return nil
 }
 
-func (r *receiver) close() { r.srv.Close() }
+func (r *receiver) close() { r.down() }
 
-// waitFor waits until n deliveries arrived or the deadline passed, and
-// returns how many arrived.
-func (r *receiver) waitFor(n int64, limit time.Duration) int64 {
+// errStalled says that receipts stopped arriving before all did.
+var errStalled = errors.New("receipts stalled")
+
+// waitUnique waits until want distinct deliveries have arrived, for at most
+// limit, and gives up early when none arrives for stall. It returns how
+// many arrived; the error says why it stopped short, if it did.
+func (r *receiver) waitUnique(ctx context.Context, want int64, limit, stall time.Duration) (int64, error) {
 	deadline := time.Now().Add(limit)
-	for r.count.Load() < n && time.Now().Before(deadline) {
-		time.Sleep(2 * time.Millisecond)
+	lastCount, lastChange := r.unique.Load(), time.Now()
+	for {
+		got := r.unique.Load()
+		switch {
+		case got >= want:
+			return got, nil
+		case got != lastCount:
+			lastCount, lastChange = got, time.Now()
+		case time.Since(lastChange) > stall:
+			return got, fmt.Errorf("%w: none for %s", errStalled, stall)
+		}
+		if time.Now().After(deadline) {
+			return got, fmt.Errorf("not all arrived within %s", limit)
+		}
+		if err := sleep(ctx, 5*time.Millisecond); err != nil {
+			return got, err
+		}
 	}
-	return r.count.Load()
 }
-
-// percentiles returns p50, p95, p99 of the recorded latencies.
-func (r *receiver) percentiles() (p50, p95, p99 time.Duration) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return pct(r.latencies, 50), pct(r.latencies, 95), pct(r.latencies, 99)
-}
-
-func pct(ds []time.Duration, p int) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[min(len(s)-1, len(s)*p/100)]
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// userHZ is the unit of utime and stime in /proc/<pid>/stat; 100 on every
+// Linux architecture Go runs on.
+const userHZ = 100
+
+// procCPU returns the user plus system CPU time a process has used.
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read cpu time: %w", err)
+	}
+	// The command name is in parentheses and may hold spaces; utime and
+	// stime are fields 14 and 15, the 12th and 13th after the name.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("read cpu time: malformed /proc/pid/stat")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("read cpu time: short /proc/pid/stat")
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("read cpu time: %w", err)
+	}
+	return time.Duration(utime+stime) * time.Second / userHZ, nil
+}
+
+// procRSS returns a process's resident memory in bytes (VmRSS).
+func procRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read rss: %w", err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("read rss: %w", err)
+			}
+			return kb * 1024, nil
+		}
+	}
+	return 0, errors.New("read rss: no VmRSS in /proc/pid/status")
+}
+
+// cpuMeter measures a process's CPU use over an interval.
+type cpuMeter struct {
+	pid   int
+	cpu   time.Duration
+	start time.Time
+}
+
+func startCPU(pid int) (*cpuMeter, error) {
+	cpu, err := procCPU(pid)
+	if err != nil {
+		return nil, err
+	}
+	return &cpuMeter{pid: pid, cpu: cpu, start: time.Now()}, nil
+}
+
+// percent returns the CPU used since start as a percentage of one core.
+func (m *cpuMeter) percent() (float64, error) {
+	cpu, err := procCPU(m.pid)
+	if err != nil {
+		return 0, err
+	}
+	return 100 * float64(cpu-m.cpu) / float64(time.Since(m.start)), nil
+}
+
+// settledRSS polls a process's RSS until it holds still (the last readings
+// over a second within 1 % or 256 KiB of each other: the garbage collector
+// and scavenger have done what they do after a burst) or limit passes. It
+// returns the last reading and whether it settled.
+func settledRSS(ctx context.Context, pid int, limit time.Duration) (int64, bool, error) {
+	const every, window = 200 * time.Millisecond, 6
+	deadline := time.Now().Add(limit)
+	var readings []int64
+	for {
+		rss, err := procRSS(pid)
+		if err != nil {
+			return 0, false, err
+		}
+		readings = append(readings, rss)
+		if n := len(readings); n >= window {
+			last := readings[n-window:]
+			lo, hi := last[0], last[0]
+			for _, r := range last {
+				lo, hi = min(lo, r), max(hi, r)
+			}
+			if hi-lo <= max(hi/100, 256<<10) {
+				return rss, true, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return rss, false, nil
+		}
+		if err := sleep(ctx, every); err != nil {
+			return 0, false, err
+		}
+	}
+}
+
+// listenAddr returns the IPv4 TCP address a process listens on, or "" while
+// it listens on none. It matches the LISTEN sockets of /proc/<pid>/net/tcp
+// with the socket inodes among the process's file descriptors.
+func listenAddr(pid int) (string, error) {
+	listening, err := listeningSockets(pid)
+	if err != nil || len(listening) == 0 {
+		return "", err
+	}
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return "", nil // not there yet, or gone: the caller notices an exit
+	}
+	for _, fd := range fds {
+		link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		if err != nil {
+			continue
+		}
+		inode, ok := strings.CutPrefix(link, "socket:[")
+		if !ok {
+			continue
+		}
+		if addr, ok := listening[strings.TrimSuffix(inode, "]")]; ok {
+			return addr, nil
+		}
+	}
+	return "", nil
+}
+
+// listeningSockets maps socket inodes to the addresses of the IPv4 TCP
+// sockets in LISTEN state in the process's network namespace.
+func listeningSockets(pid int) (map[string]string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/tcp", pid))
+	if err != nil {
+		return nil, nil
+	}
+	out := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Scan() // header
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 10 || f[3] != "0A" { // 0A: TCP_LISTEN
+			continue
+		}
+		addr, err := decodeProcAddr(f[1])
+		if err != nil {
+			return nil, err
+		}
+		out[f[9]] = addr
+	}
+	return out, nil
+}
+
+// decodeProcAddr decodes "0100007F:1F90" (little-endian IPv4, hex port).
+func decodeProcAddr(s string) (string, error) {
+	ipHex, portHex, ok := strings.Cut(s, ":")
+	ip, err := hex.DecodeString(ipHex)
+	if !ok || err != nil || len(ip) != 4 {
+		return "", fmt.Errorf("malformed /proc/net/tcp address %q", s)
+	}
+	port, err := strconv.ParseUint(portHex, 16, 16)
+	if err != nil {
+		return "", fmt.Errorf("malformed /proc/net/tcp port %q", s)
+	}
+	return net.JoinHostPort(net.IPv4(ip[3], ip[2], ip[1], ip[0]).String(), strconv.FormatUint(port, 10)), nil
+}
