@@ -162,6 +162,7 @@ func openMySQL(ctx context.Context, rest string, cfg *gorm.Config) (*gorm.DB, er
 // relies on.
 func parseMySQLDSN(rest string) (*mysql.Config, error) {
 	dsn := rest
+	var userinfo *url.Userinfo
 	if !strings.Contains(rest, "(") {
 		u, err := url.Parse("mysql://" + rest)
 		if err != nil {
@@ -173,16 +174,20 @@ func parseMySQLDSN(rest string) (*mysql.Config, error) {
 			host = net.JoinHostPort(u.Hostname(), "3306")
 		}
 		dsn = fmt.Sprintf("tcp(%s)%s", host, u.EscapedPath())
-		if u.User != nil {
-			dsn = u.User.String() + "@" + dsn
-		}
 		if u.RawQuery != "" {
 			dsn += "?" + u.RawQuery
 		}
+		userinfo = u.User
 	}
 	mc, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("database URL %s: %w", RedactURL(dsn), err)
+	}
+	if userinfo != nil {
+		// Set apart from the DSN: a URL's credentials are percent-encoded,
+		// a DSN's are taken literally.
+		mc.User = userinfo.Username()
+		mc.Passwd, _ = userinfo.Password()
 	}
 	if mc.DBName == "" {
 		return nil, errors.New("database URL: mysql:// needs a database name, e.g. mysql://root@tcp(127.0.0.1:3306)/hookline")
