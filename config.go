@@ -139,10 +139,23 @@ func LoadConfig(getenv func(string) string, args []string) (Config, error) {
 	if err := fs.Parse(args); err != nil {
 		errs = append(errs, fmt.Errorf("flags: %w", err))
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := oneLine(errs); err != nil {
 		return c, err
 	}
 	return c, c.Validate()
+}
+
+// oneLine joins errs into one error with a one-line message: bad
+// configuration is reported on a single line.
+func oneLine(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	args := make([]any, len(errs))
+	for i, err := range errs {
+		args[i] = err
+	}
+	return fmt.Errorf(strings.TrimSuffix(strings.Repeat("%w; ", len(errs)), "; "), args...)
 }
 
 // Validate checks the values that can be checked without I/O.

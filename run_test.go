@@ -230,6 +230,14 @@ func TestRunErrors(t *testing.T) {
 		}
 	})
 
+	t.Run("ErrSeveralSettingsOnOneLine", func(t *testing.T) {
+		err, _ := runErr(t, map[string]string{"HOOKLINE_LOG_LEVEL": "loud", "HOOKLINE_WORKERS": "many", "HOOKLINE_ADDR": "127.0.0.1:0"})
+		msg := err.Error()
+		if strings.Contains(msg, "\n") || !strings.Contains(msg, "HOOKLINE_LOG_LEVEL") || !strings.Contains(msg, "HOOKLINE_WORKERS") {
+			t.Errorf("run error = %q; want one line naming HOOKLINE_LOG_LEVEL and HOOKLINE_WORKERS", msg)
+		}
+	})
+
 	// Errors from opening the database must not show its password either.
 	for _, tc := range []struct{ name, url string }{
 		{"ErrHidesPassword/badPort", "mysql://user:secretpw@host:badport/db"},
