@@ -28,8 +28,7 @@ type Store interface {
 	ReleaseDeliveries(ctx context.Context, deliveries []*model.Delivery) error
 	EventsByID(ctx context.Context, ids []string) (map[string]*model.Event, error)
 	WebhooksByID(ctx context.Context, ids []string) (map[string]*model.Webhook, error)
-	RecordAttempt(ctx context.Context, rec model.AttemptRecord) (*model.Delivery, *model.Webhook, error)
-	RecordAttempts(ctx context.Context, batch []model.AttemptRecord) ([]*model.Delivery, map[string]*model.Webhook, error)
+	RecordAttempts(ctx context.Context, batch []model.AttemptRecord) (*model.Recorded, error)
 	CancelDelivery(ctx context.Context, d *model.Delivery) error
 	CreatePing(ctx context.Context, ev *model.Event, d *model.Delivery) error
 	Webhook(ctx context.Context, owner, id string) (*model.Webhook, error)
@@ -391,6 +390,14 @@ func (e *Engine) Notify(ctx context.Context, msg Message) {
 	}
 }
 
+// NotifyCancelled reports deliveries cancelled together, e.g. when their
+// webhook was disabled or deleted.
+func (e *Engine) NotifyCancelled(ctx context.Context, ds []*model.Delivery) {
+	for _, d := range ds {
+		e.Notify(ctx, Message{Owner: d.Owner, Delivery: d})
+	}
+}
+
 // notifyAttempt reports a recorded attempt, the delivery if its status
 // changed, and the webhook if its health or enablement changed.
 func (e *Engine) notifyAttempt(ctx context.Context, rec model.AttemptRecord, d *model.Delivery, w *model.Webhook) {
@@ -737,11 +744,13 @@ func (e *Engine) Ping(ctx context.Context, owner, webhookID string) (*model.Ping
 	rec := e.attempt(ctx, job{delivery: d, event: ev, webhook: w}, true)
 	rec.Webhook = w
 	ctx = context.WithoutCancel(ctx)
-	recorded, updated, err := e.store.RecordAttempt(ctx, rec)
+	recorded, err := e.store.RecordAttempts(ctx, []model.AttemptRecord{rec})
 	if err != nil {
 		return nil, err
 	}
-	e.notifyAttempt(ctx, rec, recorded, updated)
+	updated := recorded.Webhooks[w.ID]
+	e.notifyAttempt(ctx, rec, recorded.Deliveries[0], updated)
+	e.NotifyCancelled(ctx, recorded.Cancelled)
 	res := &model.PingResult{WebhookID: w.ID, Health: w.Health, StatusCode: rec.Attempt.StatusCode, DurationMs: rec.Attempt.DurationMs, Error: rec.Attempt.Error}
 	if updated != nil {
 		res.Health = updated.Health

@@ -45,12 +45,11 @@ func (e *Engine) flush(batch []model.AttemptRecord) {
 	ctx := context.Background()
 	deadline := time.Now().Add(recordRetries)
 	var (
-		deliveries []*model.Delivery
-		hooks      map[string]*model.Webhook
-		err        error
+		recorded *model.Recorded
+		err      error
 	)
 	for wait := 100 * time.Millisecond; ; wait *= 2 {
-		deliveries, hooks, err = e.store.RecordAttempts(ctx, batch)
+		recorded, err = e.store.RecordAttempts(ctx, batch)
 		if err == nil {
 			break
 		}
@@ -63,9 +62,10 @@ func (e *Engine) flush(batch []model.AttemptRecord) {
 		time.Sleep(wait)
 	}
 	for i, rec := range batch {
-		e.notifyAttempt(ctx, rec, deliveries[i], hooks[rec.Delivery.WebhookID])
+		e.notifyAttempt(ctx, rec, recorded.Deliveries[i], recorded.Webhooks[rec.Delivery.WebhookID])
 		if t := rec.NextAttemptAt; t != nil {
 			time.AfterFunc(time.Until(*t), e.kick)
 		}
 	}
+	e.NotifyCancelled(ctx, recorded.Cancelled)
 }

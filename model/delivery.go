@@ -144,6 +144,18 @@ type AttemptRecord struct {
 	DisableAfter time.Duration
 }
 
+// Recorded is what storing a batch of attempts changed.
+type Recorded struct {
+	// Deliveries are the attempts' deliveries as they now are, in batch order.
+	Deliveries []*Delivery
+	// Webhooks are the attempts' webhooks as they now are, by ID; deleted
+	// ones are missing.
+	Webhooks map[string]*Webhook
+	// Cancelled are the unfinished deliveries of the webhooks the batch
+	// disabled, now CANCELLED.
+	Cancelled []*Delivery
+}
+
 // Health thresholds.
 const (
 	// UnhealthyAfterFailures consecutive failed attempts make a webhook UNHEALTHY.

@@ -8,10 +8,12 @@ import (
 	"github.com/hookline/hookline/model"
 )
 
-// notifyWebhook reports a webhook changed through the API to subscribers.
-func (r *Resolver) notifyWebhook(ctx context.Context, w *model.Webhook, err error) (*model.Webhook, error) {
+// notifyWebhook reports a webhook changed through the API, and the
+// deliveries the change cancelled, to subscribers.
+func (r *Resolver) notifyWebhook(ctx context.Context, w *model.Webhook, cancelled []*model.Delivery, err error) (*model.Webhook, error) {
 	if err == nil {
 		r.Engine.Notify(ctx, delivery.Message{Owner: w.Owner, Webhook: w})
+		r.Engine.NotifyCancelled(ctx, cancelled)
 	}
 	return w, err
 }

@@ -84,24 +84,16 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, deliveries []*model.Deliv
 	return nil
 }
 
-// RecordAttempt stores one attempt; see RecordAttempts.
-func (s *Store) RecordAttempt(ctx context.Context, rec model.AttemptRecord) (*model.Delivery, *model.Webhook, error) {
-	ds, hooks, err := s.RecordAttempts(ctx, []model.AttemptRecord{rec})
-	if err != nil {
-		return nil, nil, err
-	}
-	return ds[0], hooks[rec.Delivery.WebhookID], nil
-}
-
 // RecordAttempts stores a batch of attempts in one transaction (group
 // commit: one write to the log for many attempts). For each, the delivery
 // moves to its new state if its lease is still held (a redelivery or
 // cancellation meanwhile wins), and its webhook's health is updated in
-// attempt order. It returns the deliveries as they now are, in batch
-// order, and the webhooks by ID (deleted ones are missing).
-func (s *Store) RecordAttempts(ctx context.Context, batch []model.AttemptRecord) ([]*model.Delivery, map[string]*model.Webhook, error) {
+// attempt order; a webhook it disables has its unfinished deliveries
+// cancelled.
+func (s *Store) RecordAttempts(ctx context.Context, batch []model.AttemptRecord) (*model.Recorded, error) {
 	out := make([]*model.Delivery, len(batch))
 	var hooks map[string]*model.Webhook
+	var cancelled []*model.Delivery
 	err := retryDeadlocks(ctx, func() error {
 		return s.transaction(ctx, func(tx *gorm.DB) error {
 			t := now()
@@ -146,25 +138,25 @@ func (s *Store) RecordAttempts(ctx context.Context, batch []model.AttemptRecord)
 				out[i] = &u
 			}
 			var err error
-			hooks, err = updateHealth(tx, batch, t)
+			hooks, cancelled, err = updateHealth(tx, batch, t)
 			return err
 		})
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("record %d attempts: %w", len(batch), err)
+		return nil, fmt.Errorf("record %d attempts: %w", len(batch), err)
 	}
 	for _, w := range hooks {
 		if err := s.openWebhooks(w); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	return out, hooks, nil
+	return &model.Recorded{Deliveries: out, Webhooks: hooks, Cancelled: cancelled}, nil
 }
 
 // updateHealth counts the attempts against their webhooks, in order:
 // health, consecutive failures, automatic disabling. Webhooks are locked in
 // ID order so that concurrent batches cannot deadlock.
-func updateHealth(tx *gorm.DB, batch []model.AttemptRecord, t time.Time) (map[string]*model.Webhook, error) {
+func updateHealth(tx *gorm.DB, batch []model.AttemptRecord, t time.Time) (map[string]*model.Webhook, []*model.Delivery, error) {
 	ids := make([]string, 0, len(batch))
 	for _, rec := range batch {
 		if !slices.Contains(ids, rec.Delivery.WebhookID) {
@@ -175,7 +167,7 @@ func updateHealth(tx *gorm.DB, batch []model.AttemptRecord, t time.Time) (map[st
 	var rows []*model.Webhook
 	err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Where("id IN ?", ids).Order("id").Find(&rows).Error
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	hooks := make(map[string]*model.Webhook, len(rows))
 	for _, w := range rows {
@@ -195,15 +187,18 @@ func updateHealth(tx *gorm.DB, batch []model.AttemptRecord, t time.Time) (map[st
 		w.UpdatedAt = t
 		if err := tx.Select("last_delivery_at", "consecutive_failures", "failing_since", "health", "enabled", "disabled_reason", "updated_at").
 			Save(w).Error; err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
+	var cancelled []*model.Delivery
 	for _, id := range disabled {
-		if err := cancelPending(tx, id, t); err != nil {
-			return nil, err
+		ds, err := cancelPending(tx, id, t)
+		if err != nil {
+			return nil, nil, err
 		}
+		cancelled = append(cancelled, ds...)
 	}
-	return hooks, nil
+	return hooks, cancelled, nil
 }
 
 // applyAttempt counts one attempt against w and reports whether it
@@ -233,11 +228,30 @@ func applyAttempt(w *model.Webhook, rec model.AttemptRecord, t time.Time) bool {
 	return true
 }
 
-// cancelPending cancels the webhook's deliveries that have not finished.
-func cancelPending(tx *gorm.DB, webhookID string, t time.Time) error {
-	return tx.Model(&model.Delivery{}).
+// cancelPending cancels the webhook's deliveries that have not finished and
+// returns them as they now are.
+func cancelPending(tx *gorm.DB, webhookID string, t time.Time) ([]*model.Delivery, error) {
+	var ds []*model.Delivery
+	err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).
 		Where("webhook_id = ? AND status IN ?", webhookID, []model.DeliveryStatus{model.DeliveryStatusPending, model.DeliveryStatusRetrying}).
-		Updates(map[string]any{"status": model.DeliveryStatusCancelled, "next_attempt_at": nil, "lease_token": "", "updated_at": t}).Error
+		Find(&ds).Error
+	if err != nil {
+		return nil, fmt.Errorf("cancel pending deliveries: %w", err)
+	}
+	ids := make([]string, len(ds))
+	for i, d := range ds {
+		ids[i] = d.ID
+		d.Status, d.NextAttemptAt, d.LeaseToken, d.UpdatedAt = model.DeliveryStatusCancelled, nil, "", t
+	}
+	// In chunks: a webhook may have many thousands waiting.
+	for chunk := range slices.Chunk(ids, 500) {
+		err := tx.Model(&model.Delivery{}).Where("id IN ?", chunk).
+			Updates(map[string]any{"status": model.DeliveryStatusCancelled, "next_attempt_at": nil, "lease_token": "", "updated_at": t}).Error
+		if err != nil {
+			return nil, fmt.Errorf("cancel pending deliveries: %w", err)
+		}
+	}
+	return ds, nil
 }
 
 // CancelDelivery marks a claimed delivery cancelled, for a delivery whose

@@ -33,12 +33,14 @@ func (s *Store) Webhook(ctx context.Context, owner, id string) (*model.Webhook, 
 
 // UpdateWebhook loads the owner's webhook, applies change to it and saves it,
 // in one transaction that locks the row, so concurrent updates do not
-// overwrite each other. If change fails, nothing is written.
-func (s *Store) UpdateWebhook(ctx context.Context, owner, id string, change func(*model.Webhook) error) (*model.Webhook, error) {
+// overwrite each other. If change fails, nothing is written. A change that
+// disables the webhook cancels its unfinished deliveries, which it returns.
+func (s *Store) UpdateWebhook(ctx context.Context, owner, id string, change func(*model.Webhook) error) (*model.Webhook, []*model.Delivery, error) {
 	if !model.ValidID(id, model.PrefixWebhook) {
-		return nil, model.Errorf(model.ErrNotFound, "webhook %s not found", id)
+		return nil, nil, model.Errorf(model.ErrNotFound, "webhook %s not found", id)
 	}
 	var w model.Webhook
+	var cancelled []*model.Delivery
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).
 			Where("owner = ? AND id = ?", owner, id).Take(&w).Error
@@ -55,7 +57,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, owner, id string, change func
 		w.UpdatedAt = now()
 		switch {
 		case wasEnabled && !w.Enabled:
-			if err := cancelPending(tx, w.ID, w.UpdatedAt); err != nil {
+			if cancelled, err = cancelPending(tx, w.ID, w.UpdatedAt); err != nil {
 				return err
 			}
 		case !wasEnabled && w.Enabled:
@@ -65,15 +67,17 @@ func (s *Store) UpdateWebhook(ctx context.Context, owner, id string, change func
 		return tx.Save(s.sealWebhook(&w)).Error
 	})
 	if err != nil {
-		return nil, webhookErr(id, translate("update webhook", err))
+		return nil, nil, webhookErr(id, translate("update webhook", err))
 	}
-	return &w, nil
+	return &w, cancelled, nil
 }
 
 // DeleteWebhook deletes the owner's webhook and cancels its unfinished
-// deliveries, or returns NOT_FOUND. Its deliveries and attempts stay on record.
-func (s *Store) DeleteWebhook(ctx context.Context, owner, id string) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+// deliveries, which it returns, or returns NOT_FOUND. Its deliveries and
+// attempts stay on record.
+func (s *Store) DeleteWebhook(ctx context.Context, owner, id string) ([]*model.Delivery, error) {
+	var cancelled []*model.Delivery
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Where("owner = ? AND id = ?", owner, id).Delete(&model.Webhook{})
 		if res.Error != nil {
 			return fmt.Errorf("delete webhook: %w", res.Error)
@@ -81,11 +85,16 @@ func (s *Store) DeleteWebhook(ctx context.Context, owner, id string) error {
 		if res.RowsAffected == 0 {
 			return model.Errorf(model.ErrNotFound, "webhook %s not found", id)
 		}
-		if err := cancelPending(tx, id, now()); err != nil {
+		var err error
+		if cancelled, err = cancelPending(tx, id, now()); err != nil {
 			return fmt.Errorf("delete webhook: %w", err)
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return cancelled, nil
 }
 
 // Webhooks returns a page of the owner's webhooks, newest first.
