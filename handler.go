@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/graph"
@@ -90,6 +92,9 @@ func newHandler(a app) http.Handler {
 	gql.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		oc := graphql.GetOperationContext(ctx)
 		a.log.DebugContext(ctx, "graphql operation", "request_id", model.RequestID(ctx), "operation", oc.OperationName)
+		if resolver.OverWebsocket(ctx) {
+			return auth.websocketOperation(ctx, oc.Operation, next, a.cfg.RequestTimeout)
+		}
 		return next(ctx)
 	})
 	gql.SetErrorPresenter(res.PresentError)
@@ -210,6 +215,32 @@ func (a *authenticator) websocketInit(ctx context.Context, payload transport.Ini
 		return transport.WithWebsocketCloseCode(ctx, 4429), nil, errors.New("too many websocket connections for this API key")
 	}
 	return resolver.WithWebsocket(resolver.WithCaller(ctx, key)), nil, nil
+}
+
+// websocketOperation applies to an operation sent over a websocket what the
+// HTTP middleware applies to a request: the key's rate limit, and the
+// request timeout to queries and mutations.
+func (a *authenticator) websocketOperation(ctx context.Context, op *ast.OperationDefinition, next graphql.OperationHandler, timeout time.Duration) graphql.ResponseHandler {
+	if key, err := resolver.Caller(ctx); err == nil {
+		if ok, wait := a.limiter.allow(key.ID); !ok {
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
+				Message:    fmt.Sprintf("rate limit exceeded for this API key; retry in %s", wait.Round(time.Millisecond)),
+				Extensions: map[string]any{"code": model.ErrRateLimited, "retryAfterMs": wait.Milliseconds()},
+			}}})
+		}
+	}
+	responses := next(ctx)
+	if op == nil || op.Operation == ast.Subscription {
+		return responses
+	}
+	// The transport runs the operation when it asks for the response, with
+	// the connection's context: the deadline goes there.
+	deadline := time.Now().Add(timeout)
+	return func(ctx context.Context) *graphql.Response {
+		ctx, cancel := context.WithDeadline(ctx, deadline)
+		defer cancel()
+		return responses(ctx)
+	}
 }
 
 // websocketClose releases an authenticated connection's slot.

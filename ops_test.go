@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -277,4 +279,40 @@ func closedPortURL(tb testing.TB) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return "http://" + addr + "/down"
+}
+
+// TestRateLimitOverWebsocket: operations sent over a websocket take tokens
+// from the key's bucket like HTTP requests do.
+func TestRateLimitOverWebsocket(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.RatePerSecond, cfg.RateBurst = 0.01, 3
+	ts := newTestServerOpts(t, testOptions{url: "sqlite://:memory:", delivery: testDeliveryConfig(), config: &cfg})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := dialWebsocket(ctx, ts.URL, protoTransportWS, map[string]string{"Authorization": "Bearer " + ts.admin.key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	payload, _ := json.Marshal(map[string]any{"query": `{ me { id } }`})
+	for i := 1; i <= 4; i++ {
+		id := strconv.Itoa(i)
+		if err := writeWS(ctx, conn, wsMessage{ID: id, Type: "subscribe", Payload: payload}); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			m, err := readWS(ctx, conn)
+			if err != nil {
+				t.Fatalf("operation %d: %v", i, err)
+			}
+			if m.ID != id || m.Type == "complete" {
+				continue
+			}
+			limited := strings.Contains(string(m.Payload), model.ErrRateLimited)
+			if want := i == 4; limited != want {
+				t.Errorf("operation %d: %s %s; rate limited = %v, want %v", i, m.Type, m.Payload, limited, want)
+			}
+			break
+		}
+	}
 }

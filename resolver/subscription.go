@@ -26,6 +26,9 @@ func WithWebsocket(ctx context.Context) context.Context {
 	return context.WithValue(ctx, websocketKey{}, true)
 }
 
+// OverWebsocket reports whether ctx is a websocket connection's.
+func OverWebsocket(ctx context.Context) bool { return ctx.Value(websocketKey{}) != nil }
+
 // stream subscribes to the caller owner's changes and forwards those pick
 // accepts. The broker never waits for it: when the client cannot keep up,
 // the broker drops the subscription and the client gets an error saying so.
