@@ -135,7 +135,11 @@ func TestGracefulStop(t *testing.T) {
 			t.Fatal("process did not exit within timeout + 5s of SIGTERM")
 		}
 		t.Logf("stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
+		// SIGTERM stops claiming: only the four in flight were sent.
 		sentBeforeStop := rc.count("/g")
+		if sentBeforeStop != 4 {
+			t.Errorf("receiver got %d requests before the process exited; want the 4 in flight when SIGTERM came", sentBeforeStop)
+		}
 
 		// A restarted process finds the four in-flight attempts recorded as
 		// succeeded, and delivers the rest.

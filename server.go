@@ -90,16 +90,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case <-ctx.Done():
 	}
 
-	// Stop taking requests, then let the deliveries in flight finish and
-	// be recorded before the database closes.
+	// Stop claiming at once while the HTTP server finishes its requests
+	// (deliveries they publish now stay in the database for the next
+	// process); let the attempts in flight finish and be recorded before
+	// the database closes.
 	log.Info("shutting down")
 	stopping.Store(true)
+	stopEngine()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Error("http shutdown", "err", err)
 	}
-	stopEngine()
 	if err := <-engineDone; err != nil {
 		return fmt.Errorf("delivery: %w", err)
 	}
