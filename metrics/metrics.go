@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -31,6 +32,7 @@ type Metrics struct {
 	subscriptions    prometheus.Gauge
 	operations       *prometheus.CounterVec
 	opDuration       *prometheus.HistogramVec
+	opNames          operationNames
 }
 
 // New registers the collectors; queue, when not nil, is asked for the queue
@@ -119,7 +121,7 @@ func (o operationMetrics) InterceptResponse(ctx context.Context, next graphql.Re
 		return next(ctx) // counted by hookline_active_subscriptions, not per message
 	}
 	resp := next(ctx)
-	name := operationName(oc)
+	name := o.m.opNames.label(oc)
 	outcome := "ok"
 	if resp != nil && len(resp.Errors) > 0 {
 		outcome = "error"
@@ -129,16 +131,39 @@ func (o operationMetrics) InterceptResponse(ctx context.Context, next graphql.Re
 	return resp
 }
 
-// operationName labels an operation by its name; anonymous and over-long
-// names are grouped by operation type so that the label's values stay few.
-func operationName(oc *graphql.OperationContext) string {
+// MaxOperationNames is how many distinct operation names get a label value
+// of their own; later ones are counted as "other".
+const MaxOperationNames = 200
+
+// operationNames turns operations into label values. Clients choose the
+// names, so their number is capped: each value is a series kept forever.
+type operationNames struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// label is the operation's name; anonymous and over-long names are grouped
+// by operation type, and names past the first MaxOperationNames as "other".
+func (n *operationNames) label(oc *graphql.OperationContext) string {
 	if oc.Operation == nil {
 		return "invalid"
 	}
-	if oc.Operation.Name != "" && len(oc.Operation.Name) <= 64 {
-		return oc.Operation.Name
+	name := oc.Operation.Name
+	if name == "" || len(name) > 64 {
+		return "anonymous_" + string(oc.Operation.Operation)
 	}
-	return "anonymous_" + string(oc.Operation.Operation)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.seen[name] {
+		if len(n.seen) >= MaxOperationNames {
+			return "other"
+		}
+		if n.seen == nil {
+			n.seen = map[string]bool{}
+		}
+		n.seen[name] = true
+	}
+	return name
 }
 
 // queueCollector reads the queue's depth and age from the database at each scrape.
