@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -104,38 +105,8 @@ func (s *Store) RecordAttempts(ctx context.Context, batch []model.AttemptRecord)
 			if err := tx.CreateInBatches(attempts, 200).Error; err != nil {
 				return err
 			}
-			for i, rec := range batch {
-				d := rec.Delivery
-				res := tx.Model(&model.Delivery{}).Where("id = ? AND lease_token = ?", d.ID, d.LeaseToken).Updates(map[string]any{
-					"status":          rec.Status,
-					"attempt_count":   gorm.Expr("attempt_count + 1"),
-					"next_attempt_at": rec.NextAttemptAt,
-					"last_attempt_id": rec.Attempt.ID,
-					"lease_token":     "",
-					"updated_at":      t,
-				})
-				if res.Error != nil {
-					return res.Error
-				}
-				if res.RowsAffected == 1 {
-					u := *d
-					u.Status, u.AttemptCount, u.NextAttemptAt, u.LastAttemptID, u.LeaseToken, u.UpdatedAt =
-						rec.Status, d.AttemptCount+1, rec.NextAttemptAt, &rec.Attempt.ID, "", t
-					out[i] = &u
-					continue
-				}
-				// The lease was lost; the attempt is on record all the same.
-				var u model.Delivery
-				err := tx.Model(&model.Delivery{}).Where("id = ?", d.ID).Updates(map[string]any{
-					"attempt_count": gorm.Expr("attempt_count + 1"), "last_attempt_id": rec.Attempt.ID, "updated_at": t,
-				}).Error
-				if err == nil {
-					err = tx.Where("id = ?", d.ID).Take(&u).Error
-				}
-				if err != nil {
-					return err
-				}
-				out[i] = &u
+			if err := recordDeliveries(tx, batch, out, t); err != nil {
+				return err
 			}
 			var err error
 			hooks, cancelled, err = updateHealth(tx, batch, t)
@@ -152,6 +123,103 @@ func (s *Store) RecordAttempts(ctx context.Context, batch []model.AttemptRecord)
 	}
 	return &model.Recorded{Deliveries: out, Webhooks: hooks, Cancelled: cancelled}, nil
 }
+
+// recordDeliveries moves each attempt's delivery to its new state when the
+// batch still holds its lease, and only counts the attempt against it
+// otherwise; out receives the deliveries as they now are. The held ones move
+// in one statement: one round trip per batch instead of one per attempt.
+func recordDeliveries(tx *gorm.DB, batch []model.AttemptRecord, out []*model.Delivery, t time.Time) error {
+	ids := make([]string, len(batch))
+	for i, rec := range batch {
+		ids[i] = rec.Delivery.ID
+	}
+	var current []model.Delivery
+	err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Select("id", "lease_token").
+		Where("id IN ?", ids).Order("id").Find(&current).Error
+	if err != nil {
+		return err
+	}
+	tokens := make(map[string]string, len(current))
+	for _, d := range current {
+		tokens[d.ID] = d.LeaseToken
+	}
+	var held []int
+	var lost []int
+	for i, rec := range batch {
+		if token, ok := tokens[rec.Delivery.ID]; ok && token == rec.Delivery.LeaseToken && token != "" {
+			held = append(held, i)
+			delete(tokens, rec.Delivery.ID) // a delivery moves once per batch
+		} else {
+			lost = append(lost, i)
+		}
+	}
+	if len(held) > 0 {
+		heldIDs := make([]string, len(held))
+		status, next, last := caseByID(len(held)), caseByID(len(held)), caseByID(len(held))
+		for k, i := range held {
+			rec := batch[i]
+			heldIDs[k] = rec.Delivery.ID
+			status.add(rec.Delivery.ID, rec.Status)
+			next.add(rec.Delivery.ID, rec.NextAttemptAt)
+			last.add(rec.Delivery.ID, rec.Attempt.ID)
+		}
+		err := tx.Model(&model.Delivery{}).Where("id IN ?", heldIDs).Updates(map[string]any{
+			"status":          status.expr(),
+			"attempt_count":   gorm.Expr("attempt_count + 1"),
+			"next_attempt_at": next.expr(),
+			"last_attempt_id": last.expr(),
+			"lease_token":     "",
+			"updated_at":      t,
+		}).Error
+		if err != nil {
+			return err
+		}
+		for _, i := range held {
+			rec := batch[i]
+			u := *rec.Delivery
+			u.Status, u.AttemptCount, u.NextAttemptAt, u.LastAttemptID, u.LeaseToken, u.UpdatedAt =
+				rec.Status, u.AttemptCount+1, rec.NextAttemptAt, &rec.Attempt.ID, "", t
+			out[i] = &u
+		}
+	}
+	// The lease was lost (a redelivery, a cancellation or an expired lease
+	// meanwhile): the attempt is on record all the same. Rare, so one by one.
+	for _, i := range lost {
+		rec := batch[i]
+		var u model.Delivery
+		err := tx.Model(&model.Delivery{}).Where("id = ?", rec.Delivery.ID).Updates(map[string]any{
+			"attempt_count": gorm.Expr("attempt_count + 1"), "last_attempt_id": rec.Attempt.ID, "updated_at": t,
+		}).Error
+		if err == nil {
+			err = tx.Where("id = ?", rec.Delivery.ID).Take(&u).Error
+		}
+		if err != nil {
+			return err
+		}
+		out[i] = &u
+	}
+	return nil
+}
+
+// caseExpr builds CASE id WHEN ? THEN ? … END: a value per row for an
+// UPDATE of many rows.
+type caseExpr struct {
+	sql  strings.Builder
+	args []any
+}
+
+func caseByID(n int) *caseExpr {
+	c := &caseExpr{args: make([]any, 0, 2*n)}
+	c.sql.WriteString("CASE id")
+	return c
+}
+
+func (c *caseExpr) add(id string, v any) {
+	c.sql.WriteString(" WHEN ? THEN ?")
+	c.args = append(c.args, id, v)
+}
+
+func (c *caseExpr) expr() clause.Expr { return gorm.Expr(c.sql.String()+" END", c.args...) }
 
 // updateHealth counts the attempts against their webhooks, in order:
 // health, consecutive failures, automatic disabling. Webhooks are locked in
