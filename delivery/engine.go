@@ -290,6 +290,13 @@ func (e *Engine) complete(ctx context.Context, p *publication) (*model.Event, er
 	if p.err != nil {
 		return nil, p.err
 	}
+	// Subscribers hear of the new deliveries before a worker can report
+	// their next status.
+	for _, d := range p.deliveries {
+		created := *d
+		created.LeaseToken = ""
+		e.Notify(ctx, Message{Owner: p.event.Owner, Delivery: &created})
+	}
 	var refused []*model.Delivery
 	for _, j := range p.taken {
 		j.event = p.event
@@ -305,11 +312,6 @@ func (e *Engine) complete(ctx context.Context, p *publication) (*model.Event, er
 	if len(p.deliveries) > len(p.taken) {
 		e.backlog.Store(true)
 		e.kick()
-	}
-	for _, d := range p.deliveries {
-		created := *d
-		created.LeaseToken = ""
-		e.Notify(ctx, Message{Owner: p.event.Owner, Delivery: &created})
 	}
 	return p.event, nil
 }

@@ -52,8 +52,9 @@ func (r *mutationResolver) Redeliver(ctx context.Context, deliveryID string) (*m
 	if err != nil {
 		return nil, err
 	}
-	r.Engine.Wake()
+	// Tell subscribers before a worker can report the next status.
 	r.Engine.Notify(ctx, delivery.Message{Owner: owner, Delivery: d})
+	r.Engine.Wake()
 	return d, nil
 }
 
