@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,7 +63,8 @@ type testOptions struct {
 func newTestServerOpts(tb testing.TB, o testOptions) *testServer {
 	tb.Helper()
 	st := storetest.Open(tb, o.url)
-	log := slog.New(slog.NewTextHandler(testLogWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	lw := &testLogWriter{tb: tb}
+	log := slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	broker := o.broker
 	if broker == nil {
 		broker = delivery.NewMemoryBroker()
@@ -84,8 +87,16 @@ func newTestServerOpts(tb testing.TB, o testOptions) *testServer {
 		def := DefaultConfig()
 		cfg = &def
 	}
-	srv := httptest.NewServer(newHandler(app{cfg: *cfg, store: st, engine: engine, broker: broker, metrics: m, log: log}))
+	// Websockets outlive httptest's Close (they are hijacked): their base
+	// context ends first, and what they log while they wind down is not
+	// the finished test's business.
+	base, cancelBase := context.WithCancel(context.Background())
+	srv := httptest.NewUnstartedServer(newHandler(app{cfg: *cfg, store: st, engine: engine, broker: broker, metrics: m, log: log}))
+	srv.Config.BaseContext = func(net.Listener) context.Context { return base }
+	srv.Start()
 	tb.Cleanup(srv.Close)
+	tb.Cleanup(cancelBase)
+	tb.Cleanup(func() { lw.stopped.Store(true) })
 	ts := &testServer{Server: srv, store: st, broker: broker}
 	ts.admin = ts.newKey(tb, "admin", model.ApiKeyRoleAdmin)
 	return ts
@@ -223,10 +234,16 @@ func eventually(tb testing.TB, timeout time.Duration, what string, cond func() b
 	}
 }
 
-// testLogWriter sends the server's warnings and errors to the test log.
-type testLogWriter struct{ tb testing.TB }
+// testLogWriter sends the server's warnings and errors to the test log
+// until the test ends.
+type testLogWriter struct {
+	tb      testing.TB
+	stopped atomic.Bool
+}
 
-func (w testLogWriter) Write(p []byte) (int, error) {
-	w.tb.Log(strings.TrimSpace(string(p)))
+func (w *testLogWriter) Write(p []byte) (int, error) {
+	if !w.stopped.Load() {
+		w.tb.Log(strings.TrimSpace(string(p)))
+	}
 	return len(p), nil
 }
