@@ -177,3 +177,144 @@ func TestLoadConfigDelivery(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadConfigDefaultValues pins the documented defaults (README's
+// configuration table) as literals, so that a changed default fails here
+// rather than moving silently with DefaultConfig.
+func TestLoadConfigDefaultValues(t *testing.T) {
+	c, err := LoadConfig(fakeEnv(nil), nil)
+	if err != nil {
+		t.Fatalf("LoadConfig(no settings) error: %v", err)
+	}
+	for _, tc := range []struct {
+		name      string
+		got, want any
+	}{
+		{"Addr", c.Addr, ":8080"},
+		{"DatabaseURL", c.DatabaseURL, "sqlite://hookline.db"},
+		{"RedisURL", c.RedisURL, ""},
+		{"len(AllowedOrigins)", len(c.AllowedOrigins), 0},
+		{"MaxBodyBytes", c.MaxBodyBytes, int64(1048576)},
+		{"RequestTimeout", c.RequestTimeout, 30 * time.Second},
+		{"Introspection", c.Introspection, true},
+		{"RatePerSecond", c.RatePerSecond, 0.0},
+		{"MaxWebsocketsPerKey", c.MaxWebsocketsPerKey, 100},
+		{"DBMaxConns", c.DBMaxConns, 32},
+		{"len(SecretKey)", len(c.SecretKey), 0},
+		{"Delivery.Timeout", c.Delivery.Timeout, 15 * time.Second},
+		{"Delivery.DisableAfter", c.Delivery.DisableAfter, 120 * time.Hour},
+		{"Delivery.MaxInflightPerWebhook", c.Delivery.MaxInflightPerWebhook, 10},
+		{"Delivery.Workers", c.Delivery.Workers, 32},
+		{"Delivery.PollInterval", c.Delivery.PollInterval, time.Second},
+		{"Delivery.AllowPrivateTargets", c.Delivery.AllowPrivateTargets, false},
+		{"Delivery.Schedule", c.Delivery.Schedule, []time.Duration{
+			5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour,
+		}},
+	} {
+		if !reflect.DeepEqual(tc.got, tc.want) {
+			t.Errorf("LoadConfig(no settings).%s = %v; want %v", tc.name, tc.got, tc.want)
+		}
+	}
+}
+
+// perSlash keeps a rate's slash from nesting subtest names.
+var perSlash = strings.NewReplacer("/", "_per_")
+
+func TestLoadConfigRateLimit(t *testing.T) {
+	for _, tc := range []struct {
+		value     string
+		perSecond float64
+		burst     int
+	}{
+		{"100/s", 100, 100},
+		{"6000/m", 100, 100},
+		{"100/s,200", 100, 200},
+		{"7200/h", 2, 2},
+		{"30/m", 0.5, 1}, // the burst is one second's worth, at least 1
+		{" 100/s , 5 ", 100, 5},
+	} {
+		t.Run("OK/"+perSlash.Replace(tc.value), func(t *testing.T) {
+			got, err := LoadConfig(fakeEnv(map[string]string{"HOOKLINE_RATE_LIMIT": tc.value}), nil)
+			if err != nil {
+				t.Fatalf("HOOKLINE_RATE_LIMIT=%q: error %v", tc.value, err)
+			}
+			if got.RatePerSecond != tc.perSecond || got.RateBurst != tc.burst {
+				t.Errorf("HOOKLINE_RATE_LIMIT=%q: rate %v/s burst %d; want %v/s burst %d",
+					tc.value, got.RatePerSecond, got.RateBurst, tc.perSecond, tc.burst)
+			}
+		})
+	}
+	for _, bad := range []string{
+		"100/x", "0/s", "-5/s", "100", "/s", "abc/s", "100/", "100/s,0", "100/s,-1", "100/s,many",
+		"NaN/s", "Inf/s", "+Inf/m",
+	} {
+		t.Run("Err/"+perSlash.Replace(bad), func(t *testing.T) {
+			got, err := LoadConfig(fakeEnv(map[string]string{"HOOKLINE_RATE_LIMIT": bad}), nil)
+			if err == nil {
+				t.Fatalf("HOOKLINE_RATE_LIMIT=%q: no error (rate %v/s burst %d); want one naming HOOKLINE_RATE_LIMIT",
+					bad, got.RatePerSecond, got.RateBurst)
+			}
+			if !strings.Contains(err.Error(), "HOOKLINE_RATE_LIMIT") {
+				t.Errorf("HOOKLINE_RATE_LIMIT=%q: error = %q; want it to name HOOKLINE_RATE_LIMIT", bad, err)
+			}
+		})
+	}
+}
+
+// TestLoadConfigLimits checks that each limit and transport setting reaches
+// its own field and nothing else.
+func TestLoadConfigLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		set  func(*Config) // applied to DefaultConfig() to get the want
+	}{
+		{"IntrospectionFalse", map[string]string{"HOOKLINE_INTROSPECTION": "false"}, func(c *Config) { c.Introspection = false }},
+		{"IntrospectionZero", map[string]string{"HOOKLINE_INTROSPECTION": "0"}, func(c *Config) { c.Introspection = false }},
+		{"IntrospectionTrue", map[string]string{"HOOKLINE_INTROSPECTION": "true"}, func(c *Config) { c.Introspection = true }},
+		{"MaxBodyBytes", map[string]string{"HOOKLINE_MAX_BODY_BYTES": "2048"}, func(c *Config) { c.MaxBodyBytes = 2048 }},
+		{"MaxBodyBytesLarge", map[string]string{"HOOKLINE_MAX_BODY_BYTES": "10485760"}, func(c *Config) { c.MaxBodyBytes = 10 << 20 }},
+		{"AllowedOriginsOne", map[string]string{"HOOKLINE_ALLOWED_ORIGINS": "app.example.com"},
+			func(c *Config) { c.AllowedOrigins = []string{"app.example.com"} }},
+		{"AllowedOriginsListTrimmed", map[string]string{"HOOKLINE_ALLOWED_ORIGINS": " app.example.com, *.example.org ,"},
+			func(c *Config) { c.AllowedOrigins = []string{"app.example.com", "*.example.org"} }},
+		{"AllowedOriginsAny", map[string]string{"HOOKLINE_ALLOWED_ORIGINS": "*"}, func(c *Config) { c.AllowedOrigins = nil }},
+		{"RedisURL", map[string]string{"HOOKLINE_REDIS_URL": "redis://127.0.0.1:6379/0"},
+			func(c *Config) { c.RedisURL = "redis://127.0.0.1:6379/0" }},
+		{"MaxWebsocketsPerKey", map[string]string{"HOOKLINE_MAX_WEBSOCKETS_PER_KEY": "5"}, func(c *Config) { c.MaxWebsocketsPerKey = 5 }},
+		{"RateLimit", map[string]string{"HOOKLINE_RATE_LIMIT": "10/s,20"}, func(c *Config) { c.RatePerSecond, c.RateBurst = 10, 20 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := LoadConfig(fakeEnv(tc.env), nil)
+			if err != nil {
+				t.Fatalf("LoadConfig(%v) error: %v", tc.env, err)
+			}
+			want := DefaultConfig()
+			tc.set(&want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("LoadConfig(%v) = %+v; want %+v", tc.env, got, want)
+			}
+		})
+	}
+}
+
+func TestLoadConfigLimitsErrors(t *testing.T) {
+	for _, tc := range []struct{ name, value string }{
+		{"HOOKLINE_INTROSPECTION", "nope"},
+		{"HOOKLINE_INTROSPECTION", "off"},
+		{"HOOKLINE_MAX_BODY_BYTES", "1mb"},
+		{"HOOKLINE_MAX_BODY_BYTES", "-1"},
+		{"HOOKLINE_MAX_BODY_BYTES", "512"},
+		{"HOOKLINE_MAX_BODY_BYTES", "0"},
+		{"HOOKLINE_MAX_WEBSOCKETS_PER_KEY", "many"},
+		{"HOOKLINE_MAX_WEBSOCKETS_PER_KEY", "0"},
+		{"HOOKLINE_MAX_WEBSOCKETS_PER_KEY", "-3"},
+	} {
+		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
+			_, err := LoadConfig(fakeEnv(map[string]string{tc.name: tc.value}), nil)
+			if err == nil || !strings.Contains(err.Error(), tc.name) {
+				t.Errorf("%s=%q: error = %v; want one naming %s", tc.name, tc.value, err, tc.name)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -125,7 +126,9 @@ func parseRate(s string) (perSecond float64, burst int, err error) {
 	spec, burstText, hasBurst := strings.Cut(s, ",")
 	n, unit, ok := strings.Cut(strings.TrimSpace(spec), "/")
 	count, err := strconv.ParseFloat(n, 64)
-	if !ok || err != nil || count <= 0 {
+	// ParseFloat also reads "NaN" and "Inf", with which the limiter would
+	// let everything through.
+	if !ok || err != nil || !(count > 0) || math.IsInf(count, 0) {
 		return 0, 0, fmt.Errorf("want a rate such as 100/s or 6000/m, optionally with a burst: 100/s,200")
 	}
 	switch unit {
