@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -58,6 +60,7 @@ type testOptions struct {
 	broker   delivery.Broker // nil: a MemoryBroker
 	noEngine bool            // publish only; another process delivers
 	config   *Config         // nil: DefaultConfig()
+	stopping *atomic.Bool    // nil: never shutting down
 }
 
 func newTestServerOpts(tb testing.TB, o testOptions) *testServer {
@@ -91,7 +94,7 @@ func newTestServerOpts(tb testing.TB, o testOptions) *testServer {
 	// context ends first, and what they log while they wind down is not
 	// the finished test's business.
 	base, cancelBase := context.WithCancel(context.Background())
-	srv := httptest.NewUnstartedServer(newHandler(app{cfg: *cfg, store: st, engine: engine, broker: broker, metrics: m, log: log}))
+	srv := httptest.NewUnstartedServer(newHandler(app{cfg: *cfg, store: st, engine: engine, broker: broker, metrics: m, log: log, stopping: o.stopping}))
 	srv.Config.BaseContext = func(net.Listener) context.Context { return base }
 	srv.Start()
 	tb.Cleanup(srv.Close)
@@ -246,4 +249,37 @@ func (w *testLogWriter) Write(p []byte) (int, error) {
 		w.tb.Log(strings.TrimSpace(string(p)))
 	}
 	return len(p), nil
+}
+
+// sampleHeap reads the heap in use every 10 ms, from a collected start,
+// until stop is called; stop returns the start and the peak.
+func sampleHeap(tb testing.TB) (stop func() (start, peak uint64)) {
+	tb.Helper()
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	start := m.HeapInuse
+	var peakHeap atomic.Uint64
+	sampling, stopSampling := context.WithCancel(context.Background())
+	var sampler sync.WaitGroup
+	sampler.Go(func() {
+		var m runtime.MemStats
+		for tick := time.NewTicker(10 * time.Millisecond); ; {
+			runtime.ReadMemStats(&m)
+			peakHeap.Store(max(peakHeap.Load(), m.HeapInuse))
+			select {
+			case <-sampling.Done():
+				tick.Stop()
+				return
+			case <-tick.C:
+			}
+		}
+	})
+	stop = func() (uint64, uint64) {
+		stopSampling()
+		sampler.Wait()
+		return start, peakHeap.Load()
+	}
+	tb.Cleanup(func() { stop() })
+	return stop
 }

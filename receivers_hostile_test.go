@@ -204,25 +204,7 @@ func TestHostileReceiversBounded(t *testing.T) {
 	c.createWebhook(t, map[string]any{"url": good.URL + "/good", "events": []string{"good"}})
 
 	// The heap, sampled while receivers misbehave.
-	var before runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	var peakHeap atomic.Uint64
-	sampling, stopSampling := context.WithCancel(context.Background())
-	var sampler sync.WaitGroup
-	sampler.Go(func() {
-		var m runtime.MemStats
-		for tick := time.NewTicker(10 * time.Millisecond); ; {
-			runtime.ReadMemStats(&m)
-			peakHeap.Store(max(peakHeap.Load(), m.HeapInuse))
-			select {
-			case <-sampling.Done():
-				return
-			case <-tick.C:
-			}
-		}
-	})
-	t.Cleanup(func() { stopSampling(); sampler.Wait() })
+	stopHeap := sampleHeap(t)
 
 	testStart := time.Now()
 	owner := map[string]string{} // delivery ID → case name
@@ -346,20 +328,18 @@ func TestHostileReceiversBounded(t *testing.T) {
 	// the start when response headers are capped at 64 KiB); 32 MiB is
 	// room for the race detector and the runtime, not for buffering
 	// hostile responses.
-	stopSampling()
-	sampler.Wait()
+	start, peak := stopHeap()
 	var after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	const bound = 32 << 20
-	if grew := int64(peakHeap.Load()) - int64(before.HeapInuse); grew > bound {
+	if grew := int64(peak) - int64(start); grew > bound {
 		t.Errorf("heap in use peaked %d MiB above the start while receivers misbehaved; want less than %d MiB", grew>>20, bound>>20)
 	}
-	if grew := int64(after.HeapInuse) - int64(before.HeapInuse); grew > bound {
+	if grew := int64(after.HeapInuse) - int64(start); grew > bound {
 		t.Errorf("heap in use grew by %d MiB; want less than %d MiB", grew>>20, bound>>20)
 	}
-	t.Logf("heap in use: %d MiB at the start, peak %d MiB, %d MiB at the end",
-		before.HeapInuse>>20, peakHeap.Load()>>20, after.HeapInuse>>20)
+	t.Logf("heap in use: %d MiB at the start, peak %d MiB, %d MiB at the end", start>>20, peak>>20, after.HeapInuse>>20)
 }
 
 func derefString(s *string) string {

@@ -231,30 +231,74 @@ func TestSubscriptionAuth(t *testing.T) {
 }
 
 // TestStuckSubscriberDoesNotSlowDelivery: a websocket subscriber that never
-// reads does not hold up deliveries.
+// reads does not hold up deliveries: thousands of attempts are all made,
+// the subscriber is dropped with SLOW_SUBSCRIBER, and the server's heap
+// stays bounded meanwhile. (BenchmarkPublishToReceipt/…/subscriber=stuck
+// measures the throughput against subscriber=none.)
 func TestStuckSubscriberDoesNotSlowDelivery(t *testing.T) {
 	ts := newTestServer(t, "sqlite://:memory:")
 	rc := newReceiver(t, nil)
 	c := ts.newKey(t, "acme", model.ApiKeyRoleMember)
 	c.createWebhook(t, map[string]any{"url": rc.URL + "/fast", "events": []string{"*"}})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	conn, err := dialWebsocket(ctx, ts.URL, protoTransportWS, map[string]string{"Authorization": "Bearer " + c.key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.CloseNow()
-	p, _ := json.Marshal(map[string]any{"query": `subscription { deliveryAttempts { id requestBody responseBody requestHeaders { name value } } }`})
-	if err := writeWS(ctx, conn, wsMessage{ID: "1", Type: "subscribe", Payload: p}); err != nil {
-		t.Fatal(err)
-	}
-	// Never read from conn again.
-	const events = 600
+	stopHeap := sampleHeap(t)
+	conn := stuckSubscriber(t, ts.URL, c.key)
+
+	const events, perCall = 2000, 100
 	big := strings.Repeat("x", 4096)
-	for i := range events {
-		c.mustDo(t, `mutation($p: JSON!) { publishEvent(input: {type: "bulk", payload: $p}) { id } }`, map[string]any{"p": map[string]any{"i": i, "pad": big}}, nil)
+	for i := 0; i < events; i += perCall {
+		inputs := make([]map[string]any, perCall)
+		for j := range inputs {
+			inputs[j] = map[string]any{"type": "bulk", "payload": map[string]any{"i": i + j, "pad": big}}
+		}
+		c.mustDo(t, `mutation($in: [PublishEventInput!]!) { publishEvents(inputs: $in) { id } }`, map[string]any{"in": inputs}, nil)
 	}
 	eventually(t, 60*time.Second, fmt.Sprintf("%d deliveries", events), func() bool { return rc.count("/fast") == events })
+	start, peak := stopHeap()
+	// Each attempt message carries about 9 KiB (request and response bodies);
+	// the subscription holds at most its buffer of them.
+	if grew := int64(peak) - int64(start); grew > 64<<20 {
+		t.Errorf("heap in use peaked %d MiB above the start with a stuck subscriber; want less than 64 MiB", grew>>20)
+	}
+
+	// Reading now: what was buffered, then the error that ended it.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var got int
+	for {
+		m, err := readWS(ctx, conn)
+		if err != nil {
+			t.Fatalf("after %d messages: %v; want a SLOW_SUBSCRIBER error", got, err)
+		}
+		if m.Type == "error" {
+			if !strings.Contains(string(m.Payload), "SLOW_SUBSCRIBER") {
+				t.Errorf("error message %s; want SLOW_SUBSCRIBER", m.Payload)
+			}
+			break
+		}
+		got++
+	}
+	if got >= events {
+		t.Errorf("stuck subscriber got all %d messages; want it dropped well before", got)
+	}
+	t.Logf("%d messages before SLOW_SUBSCRIBER; heap in use %d MiB at the start, peak %d MiB", got, start>>20, peak>>20)
+}
+
+// stuckSubscriber subscribes to every attempt, with their bodies, over a
+// websocket it does not read from.
+func stuckSubscriber(tb testing.TB, baseURL, key string) *websocket.Conn {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := dialWebsocket(ctx, baseURL, protoTransportWS, map[string]string{"Authorization": "Bearer " + key})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.CloseNow() })
+	p, _ := json.Marshal(map[string]any{"query": `subscription { deliveryAttempts { id requestBody responseBody requestHeaders { name value } } }`})
+	if err := writeWS(ctx, conn, wsMessage{ID: "1", Type: "subscribe", Payload: p}); err != nil {
+		tb.Fatal(err)
+	}
+	return conn
 }
 
 // TestSubscriptionsAcrossProcesses: with Redis, a subscriber connected to
