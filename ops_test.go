@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -140,6 +141,7 @@ func TestOperatorEndpoints(t *testing.T) {
 	ev := c.publish(t, "metric.test", map[string]any{}, "")
 	c.waitStatus(t, ev.Deliveries.Edges[0].Node.ID, "SUCCEEDED")
 	c.mustDo(t, `query ListHooks { webhooks { totalCount } }`, nil, nil)
+	wantError(t, c.do(t, `mutation DropMissing { deleteWebhook(id: "wh_00000000000000000000000000") }`, nil), model.ErrNotFound, "")
 
 	_, body, _ := get("/metrics")
 	for _, want := range []string{
@@ -152,6 +154,7 @@ func TestOperatorEndpoints(t *testing.T) {
 		`hookline_active_subscriptions 0`,
 		`hookline_graphql_operations_total{operation="ListHooks",outcome="ok"} 1`,
 		`hookline_graphql_operation_duration_seconds_count{operation="ListHooks"} 1`,
+		`hookline_graphql_operations_total{operation="DropMissing",outcome="error"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
@@ -314,5 +317,30 @@ func TestRateLimitOverWebsocket(t *testing.T) {
 			}
 			break
 		}
+	}
+}
+
+// TestReadyWhileStopping: /readyz takes the process out of rotation as soon
+// as it starts shutting down, while /livez still answers.
+func TestReadyWhileStopping(t *testing.T) {
+	var stopping atomic.Bool
+	ts := newTestServerOpts(t, testOptions{url: "sqlite://:memory:", delivery: testDeliveryConfig(), stopping: &stopping})
+	status := func(path string) int {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := status("/readyz"); got != http.StatusOK {
+		t.Errorf("/readyz = %d before shutdown; want 200", got)
+	}
+	stopping.Store(true)
+	if got := status("/readyz"); got != http.StatusServiceUnavailable {
+		t.Errorf("/readyz = %d while shutting down; want 503", got)
+	}
+	if got := status("/livez"); got != http.StatusOK {
+		t.Errorf("/livez = %d while shutting down; want 200", got)
 	}
 }
