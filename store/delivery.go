@@ -105,7 +105,7 @@ func (s *Store) RecordAttempts(ctx context.Context, batch []model.AttemptRecord)
 			if err := tx.CreateInBatches(attempts, 200).Error; err != nil {
 				return err
 			}
-			if err := recordDeliveries(tx, batch, out, t); err != nil {
+			if err := recordDeliveries(tx, s.dialect == DialectMySQL, batch, out, t); err != nil {
 				return err
 			}
 			var err error
@@ -126,61 +126,40 @@ func (s *Store) RecordAttempts(ctx context.Context, batch []model.AttemptRecord)
 
 // recordDeliveries moves each attempt's delivery to its new state when the
 // batch still holds its lease, and only counts the attempt against it
-// otherwise; out receives the deliveries as they now are. The held ones move
-// in one statement: one round trip per batch instead of one per attempt.
-func recordDeliveries(tx *gorm.DB, batch []model.AttemptRecord, out []*model.Delivery, t time.Time) error {
-	ids := make([]string, len(batch))
-	for i, rec := range batch {
-		ids[i] = rec.Delivery.ID
-	}
-	var current []model.Delivery
-	err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Select("id", "lease_token").
-		Where("id IN ?", ids).Order("id").Find(&current).Error
-	if err != nil {
-		return err
-	}
-	tokens := make(map[string]string, len(current))
-	for _, d := range current {
-		tokens[d.ID] = d.LeaseToken
-	}
-	var held []int
-	var lost []int
-	for i, rec := range batch {
-		if token, ok := tokens[rec.Delivery.ID]; ok && token == rec.Delivery.LeaseToken && token != "" {
-			held = append(held, i)
-			delete(tokens, rec.Delivery.ID) // a delivery moves once per batch
-		} else {
-			lost = append(lost, i)
-		}
-	}
-	if len(held) > 0 {
-		heldIDs := make([]string, len(held))
-		status, next, last := caseByID(len(held)), caseByID(len(held)), caseByID(len(held))
-		for k, i := range held {
-			rec := batch[i]
-			heldIDs[k] = rec.Delivery.ID
-			status.add(rec.Delivery.ID, rec.Status)
-			next.add(rec.Delivery.ID, rec.NextAttemptAt)
-			last.add(rec.Delivery.ID, rec.Attempt.ID)
-		}
-		err := tx.Model(&model.Delivery{}).Where("id IN ?", heldIDs).Updates(map[string]any{
-			"status":          status.expr(),
-			"attempt_count":   gorm.Expr("attempt_count + 1"),
-			"next_attempt_at": next.expr(),
-			"last_attempt_id": last.expr(),
-			"lease_token":     "",
-			"updated_at":      t,
-		}).Error
-		if err != nil {
+// otherwise; out receives the deliveries as they now are. With bulk, the
+// held ones move in one statement: one round trip per batch instead of one
+// per attempt, which a server database needs; embedded SQLite has no round
+// trips, and its CASE costs more than the statements it saves.
+func recordDeliveries(tx *gorm.DB, bulk bool, batch []model.AttemptRecord, out []*model.Delivery, t time.Time) error {
+	var held, lost []int
+	if bulk {
+		var err error
+		if held, lost, err = leasesHeld(tx, batch); err != nil {
 			return err
 		}
-		for _, i := range held {
-			rec := batch[i]
-			u := *rec.Delivery
-			u.Status, u.AttemptCount, u.NextAttemptAt, u.LastAttemptID, u.LeaseToken, u.UpdatedAt =
-				rec.Status, u.AttemptCount+1, rec.NextAttemptAt, &rec.Attempt.ID, "", t
-			out[i] = &u
+		if err := moveHeld(tx, batch, held, t); err != nil {
+			return err
 		}
+	} else {
+		for i, rec := range batch {
+			res := tx.Model(&model.Delivery{}).Where("id = ? AND lease_token = ?", rec.Delivery.ID, rec.Delivery.LeaseToken).
+				Updates(movedTo(rec.Status, rec.NextAttemptAt, rec.Attempt.ID, t))
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 1 {
+				held = append(held, i)
+			} else {
+				lost = append(lost, i)
+			}
+		}
+	}
+	for _, i := range held {
+		rec := batch[i]
+		u := *rec.Delivery
+		u.Status, u.AttemptCount, u.NextAttemptAt, u.LastAttemptID, u.LeaseToken, u.UpdatedAt =
+			rec.Status, u.AttemptCount+1, rec.NextAttemptAt, &rec.Attempt.ID, "", t
+		out[i] = &u
 	}
 	// The lease was lost (a redelivery, a cancellation or an expired lease
 	// meanwhile): the attempt is on record all the same. Rare, so one by one.
@@ -199,6 +178,66 @@ func recordDeliveries(tx *gorm.DB, batch []model.AttemptRecord, out []*model.Del
 		out[i] = &u
 	}
 	return nil
+}
+
+// leasesHeld locks the batch's deliveries and splits the batch into those
+// whose lease it still holds and those it lost.
+func leasesHeld(tx *gorm.DB, batch []model.AttemptRecord) (held, lost []int, err error) {
+	ids := make([]string, len(batch))
+	for i, rec := range batch {
+		ids[i] = rec.Delivery.ID
+	}
+	var current []model.Delivery
+	err = tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Select("id", "lease_token").
+		Where("id IN ?", ids).Order("id").Find(&current).Error
+	if err != nil {
+		return nil, nil, err
+	}
+	tokens := make(map[string]string, len(current))
+	for _, d := range current {
+		tokens[d.ID] = d.LeaseToken
+	}
+	for i, rec := range batch {
+		if token, ok := tokens[rec.Delivery.ID]; ok && token != "" && token == rec.Delivery.LeaseToken {
+			held = append(held, i)
+			delete(tokens, rec.Delivery.ID) // a delivery moves once per batch
+		} else {
+			lost = append(lost, i)
+		}
+	}
+	return held, lost, nil
+}
+
+// moveHeld records the held attempts on their deliveries in one UPDATE,
+// with a CASE per column for the values that differ from row to row.
+func moveHeld(tx *gorm.DB, batch []model.AttemptRecord, held []int, t time.Time) error {
+	if len(held) == 0 {
+		return nil
+	}
+	ids := make([]string, len(held))
+	status, next, last := caseByID(len(held)), caseByID(len(held)), caseByID(len(held))
+	for k, i := range held {
+		rec := batch[i]
+		ids[k] = rec.Delivery.ID
+		status.add(rec.Delivery.ID, rec.Status)
+		next.add(rec.Delivery.ID, rec.NextAttemptAt)
+		last.add(rec.Delivery.ID, rec.Attempt.ID)
+	}
+	return tx.Model(&model.Delivery{}).Where("id IN ?", ids).
+		Updates(movedTo(status.expr(), next.expr(), last.expr(), t)).Error
+}
+
+// movedTo is the update that records an attempt on a delivery whose lease
+// it held: new status, next attempt and last attempt, lease given back.
+func movedTo(status, next, last any, t time.Time) map[string]any {
+	return map[string]any{
+		"status":          status,
+		"attempt_count":   gorm.Expr("attempt_count + 1"),
+		"next_attempt_at": next,
+		"last_attempt_id": last,
+		"lease_token":     "",
+		"updated_at":      t,
+	}
 }
 
 // caseExpr builds CASE id WHEN ? THEN ? … END: a value per row for an
