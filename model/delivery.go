@@ -60,17 +60,19 @@ func (s DeliveryStatus) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quot
 // NextAttemptAt forward by a lease and stamping LeaseToken, so a row whose
 // worker died becomes due again when the lease runs out.
 type Delivery struct {
-	ID            string         `gorm:"primaryKey;size:40;index:idx_deliveries_owner_created,priority:3;index:idx_deliveries_webhook_created,priority:3;index:idx_deliveries_event_created,priority:3"`
-	Owner         string         `gorm:"size:128;not null;index:idx_deliveries_owner_created,priority:1"`
-	EventID       string         `gorm:"size:40;not null;index:idx_deliveries_event_created,priority:1"`
-	WebhookID     string         `gorm:"size:40;not null;index:idx_deliveries_webhook_created,priority:1"`
-	Status        DeliveryStatus `gorm:"size:16;not null;index:idx_deliveries_due,priority:1"`
-	AttemptCount  int            `gorm:"not null"`
-	NextAttemptAt *time.Time     `gorm:"index:idx_deliveries_due,priority:2"`
-	LeaseToken    string         `gorm:"size:32;not null"`
-	LastAttemptID *string        `gorm:"size:40"`
-	CreatedAt     time.Time      `gorm:"not null;index:idx_deliveries_owner_created,priority:2;index:idx_deliveries_webhook_created,priority:2;index:idx_deliveries_event_created,priority:2"`
-	UpdatedAt     time.Time      `gorm:"not null"`
+	ID           string         `gorm:"primaryKey;size:40;index:idx_deliveries_owner_created,priority:3;index:idx_deliveries_webhook_created,priority:3;index:idx_deliveries_event_created,priority:3"`
+	Owner        string         `gorm:"size:128;not null;index:idx_deliveries_owner_created,priority:1"`
+	EventID      string         `gorm:"size:40;not null;index:idx_deliveries_event_created,priority:1"`
+	WebhookID    string         `gorm:"size:40;not null;index:idx_deliveries_webhook_created,priority:1"`
+	Status       DeliveryStatus `gorm:"size:16;not null"`
+	AttemptCount int            `gorm:"not null"`
+	// NextAttemptAt is NULL once a delivery is final, so its index holds
+	// the queue alone and a claim reads it in due order.
+	NextAttemptAt *time.Time `gorm:"index:idx_deliveries_next_attempt"`
+	LeaseToken    string     `gorm:"size:32;not null"`
+	LastAttemptID *string    `gorm:"size:40"`
+	CreatedAt     time.Time  `gorm:"not null;index:idx_deliveries_owner_created,priority:2;index:idx_deliveries_webhook_created,priority:2;index:idx_deliveries_event_created,priority:2"`
+	UpdatedAt     time.Time  `gorm:"not null"`
 }
 
 func (Delivery) IsNode() {}

@@ -250,7 +250,12 @@ func (s *Store) Dialect() string { return s.dialect }
 func (s *Store) migrate(ctx context.Context) error {
 	models := []any{&model.ApiKey{}, &model.Webhook{}, &model.Event{}, &model.Delivery{}, &model.DeliveryAttempt{}}
 	if s.dialect == DialectSQLite {
-		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return tx.AutoMigrate(models...) })
+		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if err := tx.AutoMigrate(models...); err != nil {
+				return err
+			}
+			return dropObsoleteIndexes(tx)
+		})
 		if err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
@@ -266,6 +271,32 @@ func (s *Store) migrate(ctx context.Context) error {
 	db := s.db.WithContext(ctx).Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
 	if err := db.AutoMigrate(models...); err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := dropObsoleteIndexes(db); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// obsoleteIndexes are indexes earlier versions created that nothing uses
+// now; each costs every insert and update of its table.
+var obsoleteIndexes = []struct {
+	model any
+	name  string
+}{
+	// (status, next_attempt_at): claims do not filter on status, so MySQL
+	// sorted the whole table for each claim.
+	{&model.Delivery{}, "idx_deliveries_due"},
+}
+
+func dropObsoleteIndexes(db *gorm.DB) error {
+	m := db.Migrator()
+	for _, ix := range obsoleteIndexes {
+		if m.HasIndex(ix.model, ix.name) {
+			if err := m.DropIndex(ix.model, ix.name); err != nil {
+				return fmt.Errorf("drop index %s: %w", ix.name, err)
+			}
+		}
 	}
 	return nil
 }
