@@ -18,21 +18,13 @@ const fanoutRate = 1000
 // startedAt to its arrival at the subscribers.
 func runFanout(ctx context.Context, b *bench) ([]row, error) {
 	n := b.size(1000, 50)
-	h, err := b.start(ctx, fmt.Sprintf("HOOKLINE_MAX_WEBSOCKETS_PER_KEY=%d", n+16))
+	const eventType = "bench.fanout"
+	h, rc, c, err := b.startWithWebhook(ctx, latencyWorkers, eventType, fmt.Sprintf("HOOKLINE_MAX_WEBSOCKETS_PER_KEY=%d", n+16))
 	if err != nil {
 		return nil, err
 	}
 	defer h.stop()
-	rc, err := startReceiver()
-	if err != nil {
-		return nil, err
-	}
 	defer rc.close()
-	c := h.client(latencyWorkers)
-	const eventType = "bench.fanout"
-	if _, err := c.createWebhook(h.ctx, rc.url("/fanout"), eventType); err != nil {
-		return nil, h.err("set up", err)
-	}
 	if err := publishAndWait(h, c, rc, eventType, 20); err != nil {
 		return nil, err
 	}

@@ -200,6 +200,29 @@ func exitStatus(err error) string {
 	return err.Error()
 }
 
+// startWithWebhook starts a Hookline and a receiver, and creates a webhook
+// for eventType ("bench.x") at the receiver's /x, for a client of clients
+// connections. On error nothing is left running.
+func (b *bench) startWithWebhook(ctx context.Context, clients int, eventType string, settings ...string) (*hookline, *receiver, *gqlClient, error) {
+	h, err := b.start(ctx, settings...)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rc, err := startReceiver()
+	if err != nil {
+		h.stop()
+		return nil, nil, nil, err
+	}
+	c := h.client(clients)
+	if _, err := c.createWebhook(h.ctx, rc.url("/"+strings.TrimPrefix(eventType, "bench.")), eventType); err != nil {
+		err = h.err("set up", err)
+		rc.close()
+		h.stop()
+		return nil, nil, nil, err
+	}
+	return h, rc, c, nil
+}
+
 // err explains a failed operation: if the process died, that is the reason.
 func (h *hookline) err(op string, err error) error {
 	if h.ctx.Err() != nil {

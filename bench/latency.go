@@ -14,21 +14,13 @@ const latencyWorkers = 64
 // client puts in the payload just before the request to the receiver's
 // clock on arrival (same machine, same clock).
 func runLatency(ctx context.Context, b *bench) ([]row, error) {
-	h, err := b.start(ctx)
+	const eventType = "bench.latency"
+	h, rc, c, err := b.startWithWebhook(ctx, latencyWorkers, eventType)
 	if err != nil {
 		return nil, err
 	}
 	defer h.stop()
-	rc, err := startReceiver()
-	if err != nil {
-		return nil, err
-	}
 	defer rc.close()
-	c := h.client(latencyWorkers)
-	const eventType = "bench.latency"
-	if _, err := c.createWebhook(h.ctx, rc.url("/latency"), eventType); err != nil {
-		return nil, h.err("set up", err)
-	}
 	// Warm up connections and pools, then forget what that measured.
 	if err := publishAndWait(h, c, rc, eventType, 50); err != nil {
 		return nil, err

@@ -23,21 +23,13 @@ const outageSteady = 1800 * time.Millisecond
 func runOutage(ctx context.Context, b *bench) ([]row, error) {
 	pending := b.size(10_000, 1_000)
 	window := b.dur(5 * time.Second)
-	h, err := b.start(ctx, "HOOKLINE_RETRY_SCHEDULE="+outageRetrySchedule)
+	const eventType = "bench.outage"
+	h, rc, c, err := b.startWithWebhook(ctx, publishers, eventType, "HOOKLINE_RETRY_SCHEDULE="+outageRetrySchedule)
 	if err != nil {
 		return nil, err
 	}
 	defer h.stop()
-	rc, err := startReceiver()
-	if err != nil {
-		return nil, err
-	}
 	defer rc.close()
-	c := h.client(publishers)
-	const eventType = "bench.outage"
-	if _, err := c.createWebhook(h.ctx, rc.url("/outage"), eventType); err != nil {
-		return nil, h.err("set up", err)
-	}
 	if err := rc.down(); err != nil {
 		return nil, fmt.Errorf("receiver down: %w", err)
 	}
