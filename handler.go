@@ -91,7 +91,11 @@ func newHandler(a app) http.Handler {
 	}
 	gql.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		oc := graphql.GetOperationContext(ctx)
-		a.log.DebugContext(ctx, "graphql operation", "request_id", model.RequestID(ctx), "operation", oc.OperationName)
+		name := oc.OperationName
+		if name == "" && oc.Operation != nil {
+			name = oc.Operation.Name // named in the document, not in the request
+		}
+		a.log.DebugContext(ctx, "graphql operation", "request_id", model.RequestID(ctx), "operation", name)
 		if resolver.OverWebsocket(ctx) {
 			return auth.websocketOperation(ctx, oc.Operation, next, a.cfg.RequestTimeout)
 		}

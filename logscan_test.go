@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -71,5 +72,65 @@ func TestNoSecretsInLogs(t *testing.T) {
 		if strings.Contains(log, s) {
 			t.Errorf("the log contains the %s", name)
 		}
+	}
+}
+
+// TestDebugLogLines: at debug level there is one line per GraphQL operation
+// and one per delivery attempt, both with the request id the client sent.
+func TestDebugLogLines(t *testing.T) {
+	const adminKey = "debug-log-admin-key-0123456789"
+	rs := startRun(t, map[string]string{
+		"HOOKLINE_DATABASE_URL":          "sqlite://" + t.TempDir() + "/debug.db",
+		"HOOKLINE_ADDR":                  "127.0.0.1:0",
+		"HOOKLINE_ADMIN_KEY":             adminKey,
+		"HOOKLINE_LOG_LEVEL":             "debug",
+		"HOOKLINE_LOG_FORMAT":            "json",
+		"HOOKLINE_ALLOW_PRIVATE_TARGETS": "true",
+	})
+	rc := newReceiver(t, nil)
+	c := &client{url: "http://" + rs.addr + "/graphql", key: adminKey}
+	c.createWebhook(t, map[string]any{"url": rc.URL + "/debug", "events": []string{"*"}})
+
+	const requestID = "trace-debug-42"
+	body := `{"query":"mutation PublishForLog { publishEvent(input: {type: \"debug.test\", payload: {}}) { deliveries { edges { node { id } } } } }"}`
+	req, _ := http.NewRequest(http.MethodPost, c.url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+adminKey)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Request-Id", requestID)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Data struct {
+			PublishEvent eventJSON
+		}
+	}
+	json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if len(out.Data.PublishEvent.Deliveries.Edges) != 1 {
+		t.Fatalf("publish answered %+v; want one delivery", out.Data)
+	}
+	c.waitStatus(t, out.Data.PublishEvent.Deliveries.Edges[0].Node.ID, "SUCCEEDED")
+	rs.stop(t)
+
+	var operations, attempts int
+	for line := range strings.SplitSeq(rs.stdout.String(), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) != nil || rec["request_id"] != requestID {
+			continue
+		}
+		switch rec["msg"] {
+		case "graphql operation":
+			operations++
+			if rec["operation"] != "PublishForLog" {
+				t.Errorf("operation line names %v; want PublishForLog", rec["operation"])
+			}
+		case "delivery attempt":
+			attempts++
+		}
+	}
+	if operations != 1 || attempts != 1 {
+		t.Errorf("lines with request id %s: %d operation, %d attempt; want 1 and 1", requestID, operations, attempts)
 	}
 }
