@@ -96,8 +96,11 @@ func newHandler(a app) http.Handler {
 			name = oc.Operation.Name // named in the document, not in the request
 		}
 		a.log.DebugContext(ctx, "graphql operation", "request_id", model.RequestID(ctx), "operation", name)
-		if resolver.OverWebsocket(ctx) {
+		switch {
+		case resolver.OverWebsocket(ctx):
 			return auth.websocketOperation(ctx, oc.Operation, next, a.cfg.RequestTimeout)
+		case oc.Operation != nil && oc.Operation.Operation == ast.Subscription:
+			return sseSubscription(ctx, next)
 		}
 		return next(ctx)
 	})
@@ -244,6 +247,25 @@ func (a *authenticator) websocketOperation(ctx context.Context, op *ast.Operatio
 		ctx, cancel := context.WithDeadline(ctx, deadline)
 		defer cancel()
 		return responses(ctx)
+	}
+}
+
+// sseSubscription makes the last event of a subscription over SSE carry the
+// error that ended it (SLOW_SUBSCRIBER), as websockets do; gqlgen's SSE
+// transport would only say "complete".
+func sseSubscription(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	notice := new(resolver.EndNotice)
+	responses := next(resolver.WithEndNotice(ctx, notice))
+	var told bool
+	return func(ctx context.Context) *graphql.Response {
+		r := responses(ctx)
+		if r == nil && !told {
+			if err := notice.Err(); err != nil {
+				told = true
+				return &graphql.Response{Errors: gqlerror.List{err}}
+			}
+		}
+		return r
 	}
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -243,15 +245,8 @@ func TestStuckSubscriberDoesNotSlowDelivery(t *testing.T) {
 	stopHeap := sampleHeap(t)
 	conn := stuckSubscriber(t, ts.URL, c.key)
 
-	const events, perCall = 2000, 100
-	big := strings.Repeat("x", 4096)
-	for i := 0; i < events; i += perCall {
-		inputs := make([]map[string]any, perCall)
-		for j := range inputs {
-			inputs[j] = map[string]any{"type": "bulk", "payload": map[string]any{"i": i + j, "pad": big}}
-		}
-		c.mustDo(t, `mutation($in: [PublishEventInput!]!) { publishEvents(inputs: $in) { id } }`, map[string]any{"in": inputs}, nil)
-	}
+	const events = 2000
+	publishPadded(t, c, events)
 	eventually(t, 60*time.Second, fmt.Sprintf("%d deliveries", events), func() bool { return rc.count("/fast") == events })
 	start, peak := stopHeap()
 	// Each attempt message carries about 9 KiB (request and response bodies);
@@ -281,6 +276,70 @@ func TestStuckSubscriberDoesNotSlowDelivery(t *testing.T) {
 		t.Errorf("stuck subscriber got all %d messages; want it dropped well before", got)
 	}
 	t.Logf("%d messages before SLOW_SUBSCRIBER; heap in use %d MiB at the start, peak %d MiB", got, start>>20, peak>>20)
+}
+
+// publishPadded publishes events events of about 4 KiB each, 100 a call.
+func publishPadded(tb testing.TB, c *client, events int) {
+	tb.Helper()
+	const perCall = 100
+	pad := strings.Repeat("x", 4096)
+	for i := 0; i < events; i += perCall {
+		inputs := make([]map[string]any, perCall)
+		for j := range inputs {
+			inputs[j] = map[string]any{"type": "bulk", "payload": map[string]any{"i": i + j, "pad": pad}}
+		}
+		c.mustDo(tb, `mutation($in: [PublishEventInput!]!) { publishEvents(inputs: $in) { id } }`, map[string]any{"in": inputs}, nil)
+	}
+}
+
+// TestStuckSSESubscriberTold: a subscriber over SSE that stops reading is
+// dropped too, and the last event of its stream says why.
+func TestStuckSSESubscriberTold(t *testing.T) {
+	ts := newTestServer(t, "sqlite://:memory:")
+	rc := newReceiver(t, nil)
+	c := ts.newKey(t, "acme", model.ApiKeyRoleMember)
+	c.createWebhook(t, map[string]any{"url": rc.URL + "/fast", "events": []string{"*"}})
+	body, _ := json.Marshal(map[string]any{"query": `subscription { deliveryAttempts { id requestBody responseBody requestHeaders { name value } } }`})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ts.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("SSE subscribe: status %d", resp.StatusCode)
+	}
+
+	const events = 2000
+	publishPadded(t, c, events)
+	eventually(t, 60*time.Second, fmt.Sprintf("%d deliveries", events), func() bool { return rc.count("/fast") == events })
+
+	// Reading now: what was buffered, then the event that ended it.
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var messages int
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "data:") {
+			if line == "event: complete" {
+				t.Fatalf("stream completed after %d messages without saying why", messages)
+			}
+			continue
+		}
+		if strings.Contains(line, "SLOW_SUBSCRIBER") {
+			if messages >= events {
+				t.Errorf("SLOW_SUBSCRIBER after all %d messages; want it well before", messages)
+			}
+			return
+		}
+		messages++
+	}
+	t.Fatalf("stream ended after %d messages (%v) without SLOW_SUBSCRIBER", messages, sc.Err())
 }
 
 // stuckSubscriber subscribes to every attempt, with their bodies, over a

@@ -3,6 +3,7 @@ package resolver
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -25,6 +26,23 @@ type websocketKey struct{}
 func WithWebsocket(ctx context.Context) context.Context {
 	return context.WithValue(ctx, websocketKey{}, true)
 }
+
+type endNoticeKey struct{}
+
+// EndNotice carries the error that ended a subscription to a transport
+// without gqlgen's subscription-error hook (SSE); it is set before the
+// subscription's stream closes.
+type EndNotice struct {
+	err atomic.Pointer[gqlerror.Error]
+}
+
+// WithEndNotice returns a context whose subscription reports its end to n.
+func WithEndNotice(ctx context.Context, n *EndNotice) context.Context {
+	return context.WithValue(ctx, endNoticeKey{}, n)
+}
+
+// Err is the error that ended the subscription, or nil.
+func (n *EndNotice) Err() *gqlerror.Error { return n.err.Load() }
 
 // OverWebsocket reports whether ctx is a websocket connection's.
 func OverWebsocket(ctx context.Context) bool { return ctx.Value(websocketKey{}) != nil }
@@ -62,11 +80,13 @@ func stream[T any](ctx context.Context, r *Resolver, pick func(delivery.Message)
 				return
 			}
 		}
-		if errors.Is(sub.Err(), delivery.ErrSlowSubscriber) && ctx.Value(websocketKey{}) != nil {
-			transport.AddSubscriptionError(ctx, &gqlerror.Error{
-				Message:    sub.Err().Error(),
-				Extensions: map[string]any{"code": ErrSlowSubscriber},
-			})
+		if errors.Is(sub.Err(), delivery.ErrSlowSubscriber) {
+			err := &gqlerror.Error{Message: sub.Err().Error(), Extensions: map[string]any{"code": ErrSlowSubscriber}}
+			if OverWebsocket(ctx) {
+				transport.AddSubscriptionError(ctx, err)
+			} else if n, ok := ctx.Value(endNoticeKey{}).(*EndNotice); ok {
+				n.err.Store(err)
+			}
 		}
 	}()
 	return out, nil
