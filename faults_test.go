@@ -139,7 +139,9 @@ func TestDatabaseOutage(t *testing.T) {
 	cfg.RequestTimeout = 3 * time.Second
 	dcfg := testDeliveryConfig()
 	dcfg.PollInterval = 100 * time.Millisecond
-	ts := newTestServerOpts(t, testOptions{url: "mysql://" + mc.FormatDSN(), delivery: dcfg, config: &cfg})
+	logs := &syncBuffer{}
+	ts := newTestServerOpts(t, testOptions{url: "mysql://" + mc.FormatDSN(), delivery: dcfg, config: &cfg, logs: logs})
+	failedClaims := func() int { return strings.Count(logs.String(), `msg="claim deliveries"`) }
 
 	var (
 		mu       sync.Mutex
@@ -211,10 +213,19 @@ func TestDatabaseOutage(t *testing.T) {
 	eventually(t, 10*time.Second, "some deliveries before the outage", func() bool { return rc.count("") >= 20 })
 	proxy.cut()
 	cutAt := time.Now()
+	claimsBefore := failedClaims()
 	eventually(t, 10*time.Second, "/readyz to report the outage", func() bool { return ready() == http.StatusServiceUnavailable })
 	eventually(t, 20*time.Second, "a few seconds of failing publishes", func() bool {
 		return failures.Load() >= 4 && time.Since(cutAt) > 3*time.Second
 	})
+	// Workers back off: a claim that fails waits longer each time (one
+	// poll interval more) instead of retrying at once against a database
+	// that refuses connections.
+	outage, claims := time.Since(cutAt), failedClaims()-claimsBefore
+	if limit := int(outage/dcfg.PollInterval)/2 + 1; claims > limit {
+		t.Errorf("%d failed claims in a %v outage; want at most %d: fewer than one a poll interval, as the waits grow", claims, outage.Round(time.Millisecond), limit)
+	}
+	t.Logf("%d failed claims in a %v outage", claims, outage.Round(time.Millisecond))
 	proxy.restore(t)
 	eventually(t, 20*time.Second, "/readyz to recover", func() bool { return ready() == http.StatusOK })
 	afterOutage := ackCount.Load()

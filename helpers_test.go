@@ -61,13 +61,18 @@ type testOptions struct {
 	noEngine bool            // publish only; another process delivers
 	config   *Config         // nil: DefaultConfig()
 	stopping *atomic.Bool    // nil: never shutting down
+	logs     io.Writer       // also gets the warnings and errors logged
 }
 
 func newTestServerOpts(tb testing.TB, o testOptions) *testServer {
 	tb.Helper()
 	st := storetest.Open(tb, o.url)
 	lw := &testLogWriter{tb: tb}
-	log := slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var logTo io.Writer = lw
+	if o.logs != nil {
+		logTo = io.MultiWriter(lw, o.logs)
+	}
+	log := slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	broker := o.broker
 	if broker == nil {
 		broker = delivery.NewMemoryBroker()
