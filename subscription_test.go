@@ -443,3 +443,40 @@ func TestWebsocketOrigins(t *testing.T) {
 		t.Error("a websocket from an origin not in HOOKLINE_ALLOWED_ORIGINS was accepted")
 	}
 }
+
+// TestKeepAlive: an idle websocket gets keep-alives every 15 s: "ping" on
+// graphql-transport-ws, "ka" on the legacy protocol (which also sends one
+// right after connection_ack, so the periodic one is the second).
+func TestKeepAlive(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, "sqlite://:memory:")
+	type keepAlive struct {
+		msg string
+		nth int
+	}
+	for proto, want := range map[string]keepAlive{protoTransportWS: {"ping", 1}, protoLegacyWS: {"ka", 2}} {
+		t.Run(proto, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			conn, err := dialWebsocket(ctx, ts.URL, proto, map[string]string{"Authorization": "Bearer " + ts.admin.key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.CloseNow()
+			start := time.Now()
+			for seen := 0; ; {
+				m, err := readWS(ctx, conn)
+				if err != nil {
+					t.Fatalf("%d %q within %v, want %d: %v", seen, want.msg, time.Since(start).Round(time.Second), want.nth, err)
+				}
+				if m.Type == want.msg {
+					if seen++; seen == want.nth {
+						t.Logf("%q number %d after %v", want.msg, seen, time.Since(start).Round(time.Millisecond))
+						return
+					}
+				}
+			}
+		})
+	}
+}
