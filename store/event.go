@@ -25,6 +25,9 @@ func (s *Store) PublishEvent(ctx context.Context, ev *model.Event, match func(*m
 		dup        *model.Event
 	)
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		if ev.CreatedAt.IsZero() {
+			ev.CreatedAt = now() // the idempotency window is measured from it
+		}
 		if ev.DedupKey != nil {
 			var err error
 			if dup, err = claimDedupKey(tx, ev); err != nil || dup != nil {
