@@ -119,13 +119,7 @@ func TestIdempotencyWindowExpires(t *testing.T) {
 func TestReplaySince(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, newURL func(testing.TB) string) {
 		ts := newTestServer(t, newURL(t)) // 4 attempts, then DEAD
-		var healthy atomic.Bool
-		rc := newReceiver(t, func(int, http.ResponseWriter, *http.Request) int {
-			if healthy.Load() {
-				return http.StatusOK
-			}
-			return http.StatusBadGateway
-		})
+		rc, healthy := newSwitchedReceiver(t, http.StatusBadGateway)
 		c := ts.newKey(t, "acme", model.ApiKeyRoleMember)
 		w, _ := c.createWebhook(t, map[string]any{"url": rc.URL + "/replay", "events": []string{"*"}})
 

@@ -173,13 +173,7 @@ func TestIdempotencyKey(t *testing.T) {
 func TestRedeliverAndReplay(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, newURL func(testing.TB) string) {
 		ts := newTestServer(t, newURL(t))
-		var healthy atomic.Bool
-		rc := newReceiver(t, func(int, http.ResponseWriter, *http.Request) int {
-			if healthy.Load() {
-				return http.StatusOK
-			}
-			return http.StatusBadGateway
-		})
+		rc, healthy := newSwitchedReceiver(t, http.StatusBadGateway)
 		c := ts.newKey(t, "acme", model.ApiKeyRoleMember)
 		w, _ := c.createWebhook(t, map[string]any{"url": rc.URL + "/r", "events": []string{"*"}})
 		since := time.Now().Add(-time.Minute)
@@ -228,13 +222,7 @@ func TestHealthAndAutoDisable(t *testing.T) {
 		cfg.Schedule = []time.Duration{time.Millisecond}
 		cfg.DisableAfter = time.Millisecond
 		ts := newTestServerWith(t, newURL(t), cfg)
-		var healthy atomic.Bool
-		rc := newReceiver(t, func(int, http.ResponseWriter, *http.Request) int {
-			if healthy.Load() {
-				return http.StatusOK
-			}
-			return http.StatusInternalServerError
-		})
+		rc, healthy := newSwitchedReceiver(t, http.StatusInternalServerError)
 		c := ts.newKey(t, "acme", model.ApiKeyRoleMember)
 		w, _ := c.createWebhook(t, map[string]any{"url": rc.URL + "/h", "events": []string{"*"}})
 		health := func() (string, int, bool, *string) {

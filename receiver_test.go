@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -49,6 +50,20 @@ func newReceiver(tb testing.TB, respond respondFunc) *receiver {
 	}))
 	tb.Cleanup(rc.Close)
 	return rc
+}
+
+// newSwitchedReceiver answers fail to every request until healthy is set,
+// and 200 from then on.
+func newSwitchedReceiver(tb testing.TB, fail int) (rc *receiver, healthy *atomic.Bool) {
+	tb.Helper()
+	healthy = new(atomic.Bool)
+	rc = newReceiver(tb, func(int, http.ResponseWriter, *http.Request) int {
+		if healthy.Load() {
+			return http.StatusOK
+		}
+		return fail
+	})
+	return rc, healthy
 }
 
 // requests returns the requests received on path ("" for all).

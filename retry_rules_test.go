@@ -364,13 +364,7 @@ func TestHealthThreshold(t *testing.T) {
 		cfg := testDeliveryConfig()
 		cfg.Schedule = []time.Duration{time.Millisecond} // two attempts per event
 		ts := newTestServerWith(t, newURL(t), cfg)
-		var healthy atomic.Bool
-		rc := newReceiver(t, func(int, http.ResponseWriter, *http.Request) int {
-			if healthy.Load() {
-				return http.StatusOK
-			}
-			return http.StatusInternalServerError
-		})
+		rc, healthy := newSwitchedReceiver(t, http.StatusInternalServerError)
 		c := ts.newKey(t, "acme", model.ApiKeyRoleMember)
 		w, _ := c.createWebhook(t, map[string]any{"url": rc.URL + "/h", "events": []string{"*"}})
 		want := func(when, health string, failures int) {
