@@ -86,6 +86,7 @@ func TestWebhookValidation(t *testing.T) {
 		{"ErrURLCredentials/userOnly", map[string]any{"url": "https://u@x.com"}, "url"},
 		{"ErrURLTooLong", map[string]any{"url": urlOfLen(model.MaxURLBytes + 1)}, "url"},
 		{"ErrURLControlCharacter", map[string]any{"url": "https://example.com/a\nb"}, "url"},
+		{"ErrURLSpaceInQuery", map[string]any{"url": "http://example.com/h? x"}, "url"},
 		{"ErrEventsEmpty", map[string]any{"events": []string{}}, "events"},
 		{"ErrEventName/leadingDash", map[string]any{"events": []string{"-bad"}}, "events"},
 		{"ErrEventName/space", map[string]any{"events": []string{"a b"}}, "events"},

@@ -73,6 +73,11 @@ func ValidateURL(raw string) error {
 	if len(raw) > MaxURLBytes {
 		return InvalidField("url", "must be at most %d bytes", MaxURLBytes)
 	}
+	// url.Parse keeps spaces in a query as they are, and net/http would
+	// then write them into the request line.
+	if strings.ContainsFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return InvalidField("url", "must not contain spaces or control characters (percent-encode them)")
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return InvalidField("url", "is not a valid URL")
