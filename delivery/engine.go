@@ -400,6 +400,15 @@ func (e *Engine) NotifyCancelled(ctx context.Context, ds []*model.Delivery) {
 	}
 }
 
+// notifyRecorded reports what recording batch changed: each attempt, with
+// its delivery and webhook, and the deliveries it cancelled.
+func (e *Engine) notifyRecorded(ctx context.Context, batch []model.AttemptRecord, recorded *model.Recorded) {
+	for i, rec := range batch {
+		e.notifyAttempt(ctx, rec, recorded.Deliveries[i], recorded.Webhooks[rec.Delivery.WebhookID])
+	}
+	e.NotifyCancelled(ctx, recorded.Cancelled)
+}
+
 // notifyAttempt reports a recorded attempt, the delivery if its status
 // changed, and the webhook if its health or enablement changed.
 func (e *Engine) notifyAttempt(ctx context.Context, rec model.AttemptRecord, d *model.Delivery, w *model.Webhook) {
@@ -746,13 +755,13 @@ func (e *Engine) Ping(ctx context.Context, owner, webhookID string) (*model.Ping
 	rec := e.attempt(ctx, job{delivery: d, event: ev, webhook: w}, true)
 	rec.Webhook = w
 	ctx = context.WithoutCancel(ctx)
-	recorded, err := e.store.RecordAttempts(ctx, []model.AttemptRecord{rec})
+	batch := []model.AttemptRecord{rec}
+	recorded, err := e.store.RecordAttempts(ctx, batch)
 	if err != nil {
 		return nil, err
 	}
+	e.notifyRecorded(ctx, batch, recorded)
 	updated := recorded.Webhooks[w.ID]
-	e.notifyAttempt(ctx, rec, recorded.Deliveries[0], updated)
-	e.NotifyCancelled(ctx, recorded.Cancelled)
 	res := &model.PingResult{WebhookID: w.ID, Health: w.Health, StatusCode: rec.Attempt.StatusCode, DurationMs: rec.Attempt.DurationMs, Error: rec.Attempt.Error}
 	if updated != nil {
 		res.Health = updated.Health

@@ -61,11 +61,10 @@ func (e *Engine) flush(batch []model.AttemptRecord) {
 		e.log.Warn("record attempts, retrying", "attempts", len(batch), "retry_in", wait, "err", err)
 		time.Sleep(wait)
 	}
-	for i, rec := range batch {
-		e.notifyAttempt(ctx, rec, recorded.Deliveries[i], recorded.Webhooks[rec.Delivery.WebhookID])
+	e.notifyRecorded(ctx, batch, recorded)
+	for _, rec := range batch {
 		if t := rec.NextAttemptAt; t != nil {
 			time.AfterFunc(time.Until(*t), e.kick)
 		}
 	}
-	e.NotifyCancelled(ctx, recorded.Cancelled)
 }

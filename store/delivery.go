@@ -352,8 +352,7 @@ func cancelPending(tx *gorm.DB, webhookID string, t time.Time) ([]*model.Deliver
 	}
 	// In chunks: a webhook may have many thousands waiting.
 	for chunk := range slices.Chunk(ids, 500) {
-		err := tx.Model(&model.Delivery{}).Where("id IN ?", chunk).
-			Updates(map[string]any{"status": model.DeliveryStatusCancelled, "next_attempt_at": nil, "lease_token": "", "updated_at": t}).Error
+		err := tx.Model(&model.Delivery{}).Where("id IN ?", chunk).Updates(cancelledAt(t)).Error
 		if err != nil {
 			return nil, fmt.Errorf("cancel pending deliveries: %w", err)
 		}
@@ -361,11 +360,17 @@ func cancelPending(tx *gorm.DB, webhookID string, t time.Time) ([]*model.Deliver
 	return ds, nil
 }
 
+// cancelledAt is the update that cancels a delivery at t: no more attempts,
+// no lease.
+func cancelledAt(t time.Time) map[string]any {
+	return map[string]any{"status": model.DeliveryStatusCancelled, "next_attempt_at": nil, "lease_token": "", "updated_at": t}
+}
+
 // CancelDelivery marks a claimed delivery cancelled, for a delivery whose
 // webhook is gone or disabled.
 func (s *Store) CancelDelivery(ctx context.Context, d *model.Delivery) error {
 	err := s.db.WithContext(ctx).Model(&model.Delivery{}).Where("id = ? AND lease_token = ?", d.ID, d.LeaseToken).
-		Updates(map[string]any{"status": model.DeliveryStatusCancelled, "next_attempt_at": nil, "lease_token": "", "updated_at": now()}).Error
+		Updates(cancelledAt(now())).Error
 	if err != nil {
 		return fmt.Errorf("cancel delivery %s: %w", d.ID, err)
 	}
