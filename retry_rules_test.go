@@ -47,15 +47,6 @@ func (c *client) webhookState(tb testing.TB, id string) webhookState {
 	return *out.Webhook
 }
 
-// pingHealth pings the webhook (one attempt, never retried) and returns the
-// health it reports.
-func (c *client) pingHealth(tb testing.TB, id string) string {
-	tb.Helper()
-	var out struct{ PingWebhook struct{ Health string } }
-	c.mustDo(tb, `mutation($id: ID!) { pingWebhook(id: $id) { health } }`, map[string]any{"id": id}, &out)
-	return out.PingWebhook.Health
-}
-
 // updateStored changes acme's stored webhook id through the store, as no
 // API sets the times the engine reads, and checks with stored that the
 // change is on record.
@@ -378,7 +369,7 @@ func TestHealthThreshold(t *testing.T) {
 		if s := c.webhookState(t, w.ID); s.Health == "UNHEALTHY" || s.ConsecutiveFailures != 2 {
 			t.Errorf("after 2 failed attempts: health %s, consecutiveFailures %d; want not UNHEALTHY, 2", s.Health, s.ConsecutiveFailures)
 		}
-		if h := c.pingHealth(t, w.ID); h != "UNHEALTHY" {
+		if h := c.ping(t, w.ID); h != "UNHEALTHY" {
 			t.Errorf("ping health after the 3rd failed attempt = %s; want UNHEALTHY", h)
 		}
 		want("after 3 failed attempts", "UNHEALTHY", 3)
@@ -390,10 +381,10 @@ func TestHealthThreshold(t *testing.T) {
 
 		// The count is of consecutive failures: it starts again after a success.
 		healthy.Store(false)
-		c.pingHealth(t, w.ID)
-		c.pingHealth(t, w.ID)
+		c.ping(t, w.ID)
+		c.ping(t, w.ID)
 		want("after a success and 2 failed attempts", "HEALTHY", 2)
-		c.pingHealth(t, w.ID)
+		c.ping(t, w.ID)
 		want("after a success and 3 failed attempts", "UNHEALTHY", 3)
 	})
 }

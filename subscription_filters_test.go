@@ -122,6 +122,8 @@ func awaitDeliveries(tb testing.TB, sub *subscription, status string, ids ...str
 	}
 }
 
+// ping pings the webhook (one attempt, never retried) and returns the
+// health it reports.
 func (c *client) ping(tb testing.TB, id string) string {
 	tb.Helper()
 	var out struct{ PingWebhook struct{ Health string } }
