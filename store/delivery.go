@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -53,15 +52,10 @@ func (s *Store) ClaimDeliveries(ctx context.Context, n int, lease time.Duration,
 	return claimed, nil
 }
 
-// transaction runs fn in a transaction; on MySQL at READ COMMITTED, where
-// the locks of a claim or a publish do not block concurrent inserts (new
-// deliveries, new webhooks) through gap locks.
+// transaction runs fn in a transaction; on MySQL at READ COMMITTED, which
+// every connection is set to (see parseMySQLDSN).
 func (s *Store) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	var opts []*sql.TxOptions
-	if s.dialect == DialectMySQL {
-		opts = append(opts, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
-	}
-	return s.db.WithContext(ctx).Transaction(fn, opts...)
+	return s.db.WithContext(ctx).Transaction(fn)
 }
 
 // ReleaseDeliveries makes claimed deliveries due again at once, for a
