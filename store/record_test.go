@@ -109,6 +109,70 @@ func TestRecordAttemptsLeases(t *testing.T) {
 	})
 }
 
+// TestRecordAttemptsHealthOfManyWebhooks: one batch with attempts to three
+// webhooks leaves each with its own health: one failing, one healthy again,
+// one disabled after failing for longer than allowed.
+func TestRecordAttemptsHealthOfManyWebhooks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, newURL func(testing.TB) string) {
+		ctx := context.Background()
+		st := storetest.Open(t, newURL(t))
+		failing, recovered, dead := newHook(t, st), newHook(t, st), newHook(t, st)
+		byHook := map[string][]*model.Delivery{}
+		for _, d := range leased(t, st, nil, model.MinFailuresToDisable, "token") {
+			byHook[d.WebhookID] = append(byHook[d.WebhookID], d)
+		}
+		next := time.Now().UTC().Add(time.Hour)
+		longAgo := time.Now().UTC().Add(-2 * time.Hour).Truncate(time.Microsecond)
+		var batch []model.AttemptRecord
+		for i := range model.UnhealthyAfterFailures {
+			batch = append(batch, record(byHook[failing.ID][i], failing, next))
+		}
+		ok := record(byHook[recovered.ID][0], recovered, next)
+		ok.Status, ok.NextAttemptAt, ok.Attempt.Outcome = model.DeliveryStatusSucceeded, nil, model.AttemptOutcomeSuccess
+		batch = append(batch, record(byHook[recovered.ID][1], recovered, next), ok)
+		for _, d := range byHook[dead.ID] {
+			rec := record(d, dead, next)
+			rec.Attempt.StartedAt, rec.DisableAfter = longAgo, time.Hour
+			batch = append(batch, rec)
+		}
+		got, err := st.RecordAttempts(ctx, batch)
+		if err != nil {
+			t.Fatalf("RecordAttempts: %v", err)
+		}
+		for _, tt := range []struct {
+			name     string
+			w        *model.Webhook
+			health   model.HealthStatus
+			failures int
+			since    *time.Time
+			enabled  bool
+		}{
+			{"failing", failing, model.HealthStatusUnhealthy, model.UnhealthyAfterFailures, &batch[0].Attempt.StartedAt, true},
+			{"recovered", recovered, model.HealthStatusHealthy, 0, nil, true},
+			{"dead", dead, model.HealthStatusUnhealthy, model.MinFailuresToDisable, &longAgo, false},
+		} {
+			stored, err := st.Webhook(ctx, "acme", tt.w.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sinceOK := (stored.FailingSince == nil) == (tt.since == nil) && (tt.since == nil || stored.FailingSince.Truncate(time.Microsecond).Equal(tt.since.Truncate(time.Microsecond)))
+			if stored.Health != tt.health || stored.ConsecutiveFailures != tt.failures || !sinceOK || stored.Enabled != tt.enabled {
+				t.Errorf("%s webhook = %s, %d failures since %v, enabled %t; want %s, %d since %v, enabled %t",
+					tt.name, stored.Health, stored.ConsecutiveFailures, stored.FailingSince, stored.Enabled, tt.health, tt.failures, tt.since, tt.enabled)
+			}
+			if (stored.DisabledReason != nil) != !tt.enabled {
+				t.Errorf("%s webhook disabled reason = %v; want one only when disabled", tt.name, stored.DisabledReason)
+			}
+			if stored.LastDeliveryAt == nil {
+				t.Errorf("%s webhook has no last delivery time", tt.name)
+			}
+			if h := got.Webhooks[tt.w.ID]; h == nil || h.Health != stored.Health || h.Enabled != stored.Enabled {
+				t.Errorf("%s webhook returned as %+v; want it as stored", tt.name, h)
+			}
+		}
+	})
+}
+
 // BenchmarkRecordAttempts records batches of attempts, as the recorder
 // does under load: on SQLite, and on MySQL when HOOKLINE_TEST_MYSQL_DSN is set.
 func BenchmarkRecordAttempts(b *testing.B) {
