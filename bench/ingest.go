@@ -46,6 +46,10 @@ func ingest(ctx context.Context, b *bench, batched bool) (row, error) {
 	if err != nil {
 		return zero, err
 	}
+	split, err := startCPUSplit(h.pid, b.opts.db == "mysql")
+	if err != nil {
+		return zero, err
+	}
 	perCall := 1
 	res := closedLoop(h.ctx, publishers, 0, b.dur(10*time.Second), func(ctx context.Context, seq int64) error {
 		if batched {
@@ -68,7 +72,11 @@ func ingest(ctx context.Context, b *bench, batched bool) (row, error) {
 	}
 	events := res.done * int64(perCall)
 	rate := float64(events) / res.elapsed.Seconds()
-	note := fmt.Sprintf("%s events in %.1f s; hookline CPU %.0f %% of a core", thousands(events), res.elapsed.Seconds(), busy)
+	where, err := split.note(events, "event")
+	if err != nil {
+		return zero, err
+	}
+	note := fmt.Sprintf("%s events in %.1f s; hookline CPU %.0f %% of a core; %s", thousands(events), res.elapsed.Seconds(), busy, where)
 	if n := res.note(); n != "" {
 		note += "; " + n
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -182,4 +183,118 @@ func decodeProcAddr(s string) (string, error) {
 		return "", fmt.Errorf("malformed /proc/net/tcp port %q", s)
 	}
 	return net.JoinHostPort(net.IPv4(ip[3], ip[2], ip[1], ip[0]).String(), strconv.FormatUint(port, 10)), nil
+}
+
+// machineBusy returns the CPU time all cores together have spent busy (not
+// idle, not waiting for I/O) since boot, from the first line of /proc/stat.
+func machineBusy() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, fmt.Errorf("read machine cpu: %w", err)
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := strings.Fields(string(line))
+	if len(f) < 6 || f[0] != "cpu" {
+		return 0, errors.New("read machine cpu: malformed /proc/stat")
+	}
+	var busy int64
+	for i, v := range f[1:] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("read machine cpu: %w", err)
+		}
+		// user nice system idle iowait irq softirq steal guest guest_nice;
+		// guest time is counted in user already.
+		if i != 3 && i != 4 && i < 8 {
+			busy += n
+		}
+	}
+	return time.Duration(busy) * time.Second / userHZ, nil
+}
+
+// databasePID returns the pid of the MariaDB or MySQL server running on
+// this machine, or 0 when there is none.
+func databasePID() int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err != nil {
+			continue
+		}
+		if name := strings.TrimSpace(string(comm)); name == "mariadbd" || name == "mysqld" {
+			return pid
+		}
+	}
+	return 0
+}
+
+// cpuSplit measures where a machine's CPU goes over an interval: Hookline,
+// the database server when it runs here, the bench itself (clients and
+// receivers), and every core together.
+type cpuSplit struct {
+	hook, db, self *cpuMeter
+	busy           time.Duration
+	start          time.Time
+}
+
+// startCPUSplit starts measuring; withDB includes the local MySQL server.
+func startCPUSplit(hookPID int, withDB bool) (*cpuSplit, error) {
+	s := &cpuSplit{start: time.Now()}
+	var err error
+	if s.hook, err = startCPU(hookPID); err != nil {
+		return nil, err
+	}
+	if s.self, err = startCPU(os.Getpid()); err != nil {
+		return nil, err
+	}
+	if pid := databasePID(); withDB && pid != 0 {
+		if s.db, err = startCPU(pid); err != nil {
+			return nil, err
+		}
+	}
+	if s.busy, err = machineBusy(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// note says how much CPU each part used per item (a delivery, an event)
+// and how busy the machine was: the figures that show what bounds a rate.
+func (s *cpuSplit) note(items int64, item string) (string, error) {
+	elapsed := time.Since(s.start)
+	busy, err := machineBusy()
+	if err != nil {
+		return "", err
+	}
+	perItem := func(m *cpuMeter) (string, error) {
+		cpu, err := procCPU(m.pid)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%.0f µs", float64((cpu-m.cpu).Microseconds())/float64(max(items, 1))), nil
+	}
+	parts := []struct {
+		name string
+		m    *cpuMeter
+	}{{"hookline", s.hook}, {"database", s.db}, {"bench", s.self}}
+	var out []string
+	for _, p := range parts {
+		if p.m == nil {
+			continue
+		}
+		v, err := perItem(p.m)
+		if err != nil {
+			return "", err
+		}
+		out = append(out, p.name+" "+v)
+	}
+	return fmt.Sprintf("CPU per %s: %s; all %d cores %.0f %% busy", item, strings.Join(out, ", "), runtime.NumCPU(),
+		100*float64(busy-s.busy)/float64(elapsed)/float64(runtime.NumCPU())), nil
 }

@@ -47,6 +47,10 @@ func throughput(ctx context.Context, b *bench, events, fanout int) (row, error) 
 	if err != nil {
 		return row{}, err
 	}
+	split, err := startCPUSplit(h.pid, b.opts.db == "mysql")
+	if err != nil {
+		return row{}, err
+	}
 	start := time.Now()
 	res := closedLoop(h.ctx, publishers, int64(events), 0, func(ctx context.Context, seq int64) error {
 		return c.publish(ctx, eventType, seq)
@@ -68,8 +72,12 @@ func throughput(ctx context.Context, b *bench, events, fanout int) (row, error) 
 		rate = float64(got) / time.Unix(0, rc.last.Load()).Sub(start).Seconds()
 	}
 
-	note := fmt.Sprintf("publishing took %.1f s (%.0f events/s); hookline CPU %.0f %% of a core",
-		res.elapsed.Seconds(), float64(res.done)/res.elapsed.Seconds(), busy)
+	where, err := split.note(got, "delivery")
+	if err != nil {
+		return row{}, err
+	}
+	note := fmt.Sprintf("publishing took %.1f s (%.0f events/s); hookline CPU %.0f %% of a core; %s",
+		res.elapsed.Seconds(), float64(res.done)/res.elapsed.Seconds(), busy, where)
 	if waitErr != nil {
 		note = fmt.Sprintf("PARTIAL: %d of %d deliveries arrived (%v); ", got, want, waitErr) + note
 	}
