@@ -243,7 +243,7 @@ func (b *RedisBroker) receive() {
 			b.log.Error("redis broker: invalid message", "channel", b.channel, "err", err)
 			continue
 		}
-		if err := b.mem.publish(msg); err != nil {
+		if err := b.mem.publish(&msg); err != nil {
 			return // closed
 		}
 	}

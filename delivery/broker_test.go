@@ -133,7 +133,7 @@ func recv(tb testing.TB, s *Subscription) Message {
 		if !ok {
 			tb.Fatalf("C closed, Err() = %v; want a message", s.Err())
 		}
-		return m
+		return *m
 	case <-time.After(waitTimeout):
 		tb.Fatalf("no message within %v", waitTimeout)
 	}
@@ -151,7 +151,7 @@ func waitClosed(tb testing.TB, s *Subscription) []Message {
 			if !ok {
 				return got
 			}
-			got = append(got, m)
+			got = append(got, *m)
 		case <-deadline:
 			tb.Fatalf("C not closed within %v (drained %d messages)", waitTimeout, len(got))
 		}
@@ -735,4 +735,19 @@ func BenchmarkMemoryBrokerPublish(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(evicted), "evicted")
+}
+
+// BenchmarkSubscribe measures what one idle subscription holds: B/op is the
+// memory each of a thousand idle subscribers costs the broker.
+func BenchmarkSubscribe(b *testing.B) {
+	broker := NewMemoryBroker()
+	defer broker.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := broker.Subscribe(ctx, "owner", 256); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

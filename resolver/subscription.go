@@ -70,7 +70,7 @@ func stream[T any](ctx context.Context, r *Resolver, pick func(delivery.Message)
 			defer r.Subscriptions.SubscriptionEnded()
 		}
 		for m := range sub.C {
-			v, ok := pick(m)
+			v, ok := pick(*m)
 			if !ok {
 				continue
 			}
