@@ -13,7 +13,7 @@ import (
 
 // CreateAPIKey stores a new API key; k.ID and k.Hash must be set.
 func (s *Store) CreateAPIKey(ctx context.Context, k *model.ApiKey) error {
-	return translate("create api key", s.db.WithContext(ctx).Create(k).Error)
+	return translate("create api key", s.writing(ctx, func() error { return s.db.WithContext(ctx).Create(k).Error }))
 }
 
 // keyCacheTTL is how long a looked-up API key is trusted without asking the
@@ -87,7 +87,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
 			s.keyMu.Unlock()
 		}
 	}()
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.transaction(ctx, func(tx *gorm.DB) error {
 		var k model.ApiKey
 		err := tx.Where("id = ? AND revoked_at IS NULL", id).Take(&k).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -127,7 +127,7 @@ func (s *Store) CountAPIKeys(ctx context.Context) (int64, error) {
 // EnsureAPIKey stores k unless a key with the same hash exists; a revoked one
 // is reinstated. It lets a configured admin key work without being generated.
 func (s *Store) EnsureAPIKey(ctx context.Context, k *model.ApiKey) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.transaction(ctx, func(tx *gorm.DB) error {
 		var existing model.ApiKey
 		err := tx.Where("hash = ?", k.Hash).Take(&existing).Error
 		switch {

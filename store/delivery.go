@@ -53,9 +53,27 @@ func (s *Store) ClaimDeliveries(ctx context.Context, n int, lease time.Duration,
 }
 
 // transaction runs fn in a transaction; on MySQL at READ COMMITTED, which
-// every connection is set to (see parseMySQLDSN).
+// every connection is set to (see parseMySQLDSN). On SQLite the process's
+// transactions take turns on a Go lock: SQLite has one writer, and a
+// transaction that finds the database locked sleeps in SQLite's busy
+// handler, for milliseconds or more, instead of starting when the lock is
+// free.
 func (s *Store) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.db.WithContext(ctx).Transaction(fn)
+	return s.writing(ctx, func() error { return s.db.WithContext(ctx).Transaction(fn) })
+}
+
+// writing runs fn, which writes, in the process's turn to write on SQLite
+// (see transaction).
+func (s *Store) writing(ctx context.Context, fn func() error) error {
+	if s.dialect == DialectSQLite {
+		select {
+		case s.writer <- struct{}{}:
+			defer func() { <-s.writer }()
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	return fn()
 }
 
 // ReleaseDeliveries makes claimed deliveries due again at once, for a
@@ -69,8 +87,10 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, deliveries []*model.Deliv
 	t := now()
 	for token, ids := range byToken {
 		err := retryDeadlocks(ctx, func() error {
-			return s.db.WithContext(ctx).Model(&model.Delivery{}).Where("id IN ? AND lease_token = ?", ids, token).
-				Updates(map[string]any{"next_attempt_at": t, "lease_token": ""}).Error
+			return s.writing(ctx, func() error {
+				return s.db.WithContext(ctx).Model(&model.Delivery{}).Where("id IN ? AND lease_token = ?", ids, token).
+					Updates(map[string]any{"next_attempt_at": t, "lease_token": ""}).Error
+			})
 		})
 		if err != nil {
 			return fmt.Errorf("release deliveries: %w", err)
@@ -363,8 +383,10 @@ func cancelledAt(t time.Time) map[string]any {
 // CancelDelivery marks a claimed delivery cancelled, for a delivery whose
 // webhook is gone or disabled.
 func (s *Store) CancelDelivery(ctx context.Context, d *model.Delivery) error {
-	err := s.db.WithContext(ctx).Model(&model.Delivery{}).Where("id = ? AND lease_token = ?", d.ID, d.LeaseToken).
-		Updates(cancelledAt(now())).Error
+	err := s.writing(ctx, func() error {
+		return s.db.WithContext(ctx).Model(&model.Delivery{}).Where("id = ? AND lease_token = ?", d.ID, d.LeaseToken).
+			Updates(cancelledAt(now())).Error
+	})
 	if err != nil {
 		return fmt.Errorf("cancel delivery %s: %w", d.ID, err)
 	}
@@ -443,8 +465,10 @@ func (s *Store) Redeliver(ctx context.Context, owner, id string) (*model.Deliver
 	if d.AttemptCount > 0 {
 		status = model.DeliveryStatusRetrying
 	}
-	err = s.db.WithContext(ctx).Model(&model.Delivery{}).Where("id = ?", d.ID).
-		Updates(map[string]any{"status": status, "next_attempt_at": t, "lease_token": "", "updated_at": t}).Error
+	err = s.writing(ctx, func() error {
+		return s.db.WithContext(ctx).Model(&model.Delivery{}).Where("id = ?", d.ID).
+			Updates(map[string]any{"status": status, "next_attempt_at": t, "lease_token": "", "updated_at": t}).Error
+	})
 	if err != nil {
 		return nil, fmt.Errorf("redeliver: %w", err)
 	}
@@ -458,14 +482,19 @@ func (s *Store) ReplayFailed(ctx context.Context, owner, webhookID string, since
 		return 0, err
 	}
 	t := now()
-	res := s.db.WithContext(ctx).Model(&model.Delivery{}).
-		Where("owner = ? AND webhook_id = ? AND status IN ? AND created_at >= ?", owner, webhookID,
-			[]model.DeliveryStatus{model.DeliveryStatusDead, model.DeliveryStatusRetrying}, since.UTC()).
-		Updates(map[string]any{"status": model.DeliveryStatusRetrying, "next_attempt_at": t, "lease_token": "", "updated_at": t})
-	if res.Error != nil {
-		return 0, fmt.Errorf("replay deliveries: %w", res.Error)
+	var replayed int64
+	err := s.writing(ctx, func() error {
+		res := s.db.WithContext(ctx).Model(&model.Delivery{}).
+			Where("owner = ? AND webhook_id = ? AND status IN ? AND created_at >= ?", owner, webhookID,
+				[]model.DeliveryStatus{model.DeliveryStatusDead, model.DeliveryStatusRetrying}, since.UTC()).
+			Updates(map[string]any{"status": model.DeliveryStatusRetrying, "next_attempt_at": t, "lease_token": "", "updated_at": t})
+		replayed = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("replay deliveries: %w", err)
 	}
-	return int(res.RowsAffected), nil
+	return int(replayed), nil
 }
 
 func (s *Store) requireEnabled(ctx context.Context, owner, webhookID, field string) error {
@@ -486,7 +515,7 @@ func (s *Store) requireEnabled(ctx context.Context, owner, webhookID, field stri
 // is not queued: the caller sends it at once).
 func (s *Store) CreatePing(ctx context.Context, ev *model.Event, d *model.Delivery) error {
 	d.LeaseToken = randomHex(8)
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(ev).Error; err != nil {
 			return err
 		}

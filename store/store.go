@@ -33,6 +33,8 @@ type Store struct {
 	dialect string
 	sealer  *sealer
 
+	writer chan struct{} // SQLite: held by the transaction that writes
+
 	keyMu sync.Mutex
 	keys  map[string]cachedKey // API keys by hash, briefly
 }
@@ -89,7 +91,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, dialect: scheme, sealer: seal, keys: map[string]cachedKey{}}
+	s := &Store{db: db, dialect: scheme, sealer: seal, writer: make(chan struct{}, 1), keys: map[string]cachedKey{}}
 	if sqlDB, err := db.DB(); err == nil {
 		n := opts.MaxOpenConns
 		if n <= 0 {

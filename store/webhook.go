@@ -16,7 +16,9 @@ func (s *Store) CreateWebhook(ctx context.Context, w *model.Webhook) error {
 	w.CreatedAt = now()
 	w.UpdatedAt = w.CreatedAt
 	sealed := s.sealWebhook(w)
-	return translate("create webhook", retryDeadlocks(ctx, func() error { return s.db.WithContext(ctx).Create(sealed).Error }))
+	return translate("create webhook", retryDeadlocks(ctx, func() error {
+		return s.writing(ctx, func() error { return s.db.WithContext(ctx).Create(sealed).Error })
+	}))
 }
 
 // Webhook returns the owner's webhook with that ID, or NOT_FOUND.
@@ -41,7 +43,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, owner, id string, change func
 	}
 	var w model.Webhook
 	var cancelled []*model.Delivery
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).
 			Where("owner = ? AND id = ?", owner, id).Take(&w).Error
 		if err != nil {
@@ -77,7 +79,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, owner, id string, change func
 // attempts stay on record.
 func (s *Store) DeleteWebhook(ctx context.Context, owner, id string) ([]*model.Delivery, error) {
 	var cancelled []*model.Delivery
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		res := tx.Where("owner = ? AND id = ?", owner, id).Delete(&model.Webhook{})
 		if res.Error != nil {
 			return fmt.Errorf("delete webhook: %w", res.Error)
