@@ -46,7 +46,7 @@ func ingest(ctx context.Context, b *bench, batched bool) (row, error) {
 	if err != nil {
 		return zero, err
 	}
-	split, err := startCPUSplit(h.pid, b.opts.db == "mysql")
+	split, err := startCPUSplit(cpu, b.opts.db == "mysql")
 	if err != nil {
 		return zero, err
 	}

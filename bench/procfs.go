@@ -241,22 +241,21 @@ func databasePID() int {
 type cpuSplit struct {
 	hook, db, self *cpuMeter
 	busy           time.Duration
-	start          time.Time
 }
 
-// startCPUSplit starts measuring; withDB includes the local MySQL server.
-func startCPUSplit(hookPID int, withDB bool) (*cpuSplit, error) {
-	s := &cpuSplit{start: time.Now()}
+// startCPUSplit adds to hook, the meter of Hookline's process, the bench's
+// own process, the local MySQL server when withDB, and the whole machine.
+func startCPUSplit(hook *cpuMeter, withDB bool) (*cpuSplit, error) {
+	s := &cpuSplit{hook: hook}
 	var err error
-	if s.hook, err = startCPU(hookPID); err != nil {
-		return nil, err
-	}
 	if s.self, err = startCPU(os.Getpid()); err != nil {
 		return nil, err
 	}
-	if pid := databasePID(); withDB && pid != 0 {
-		if s.db, err = startCPU(pid); err != nil {
-			return nil, err
+	if withDB {
+		if pid := databasePID(); pid != 0 {
+			if s.db, err = startCPU(pid); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if s.busy, err = machineBusy(); err != nil {
@@ -268,7 +267,7 @@ func startCPUSplit(hookPID int, withDB bool) (*cpuSplit, error) {
 // note says how much CPU each part used per item (a delivery, an event)
 // and how busy the machine was: the figures that show what bounds a rate.
 func (s *cpuSplit) note(items int64, item string) (string, error) {
-	elapsed := time.Since(s.start)
+	elapsed := time.Since(s.hook.start)
 	busy, err := machineBusy()
 	if err != nil {
 		return "", err

@@ -47,7 +47,7 @@ func throughput(ctx context.Context, b *bench, events, fanout int) (row, error) 
 	if err != nil {
 		return row{}, err
 	}
-	split, err := startCPUSplit(h.pid, b.opts.db == "mysql")
+	split, err := startCPUSplit(cpu, b.opts.db == "mysql")
 	if err != nil {
 		return row{}, err
 	}
