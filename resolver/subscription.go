@@ -50,7 +50,7 @@ func OverWebsocket(ctx context.Context) bool { return ctx.Value(websocketKey{}) 
 // stream subscribes to the caller owner's changes and forwards those pick
 // accepts. The broker never waits for it: when the client cannot keep up,
 // the broker drops the subscription and the client gets an error saying so.
-func stream[T any](ctx context.Context, r *Resolver, pick func(delivery.Message) (*T, bool)) (<-chan *T, error) {
+func stream[T any](ctx context.Context, r *Resolver, pick func(*delivery.Message) (*T, bool)) (<-chan *T, error) {
 	owner, err := owner(ctx)
 	if err != nil {
 		return nil, err
@@ -70,7 +70,7 @@ func stream[T any](ctx context.Context, r *Resolver, pick func(delivery.Message)
 			defer r.Subscriptions.SubscriptionEnded()
 		}
 		for m := range sub.C {
-			v, ok := pick(*m)
+			v, ok := pick(m)
 			if !ok {
 				continue
 			}
@@ -92,8 +92,8 @@ func stream[T any](ctx context.Context, r *Resolver, pick func(delivery.Message)
 	return out, nil
 }
 
-func matchAttempt(f *model.AttemptFilter) func(delivery.Message) (*model.DeliveryAttempt, bool) {
-	return func(m delivery.Message) (*model.DeliveryAttempt, bool) {
+func matchAttempt(f *model.AttemptFilter) func(*delivery.Message) (*model.DeliveryAttempt, bool) {
+	return func(m *delivery.Message) (*model.DeliveryAttempt, bool) {
 		a := m.Attempt
 		if a == nil || f == nil {
 			return a, a != nil
@@ -105,8 +105,8 @@ func matchAttempt(f *model.AttemptFilter) func(delivery.Message) (*model.Deliver
 	}
 }
 
-func matchDelivery(f *model.DeliveryFilter) func(delivery.Message) (*model.Delivery, bool) {
-	return func(m delivery.Message) (*model.Delivery, bool) {
+func matchDelivery(f *model.DeliveryFilter) func(*delivery.Message) (*model.Delivery, bool) {
+	return func(m *delivery.Message) (*model.Delivery, bool) {
 		d := m.Delivery
 		if d == nil || f == nil {
 			return d, d != nil
@@ -118,8 +118,8 @@ func matchDelivery(f *model.DeliveryFilter) func(delivery.Message) (*model.Deliv
 	}
 }
 
-func matchWebhook(id *string) func(delivery.Message) (*model.Webhook, bool) {
-	return func(m delivery.Message) (*model.Webhook, bool) {
+func matchWebhook(id *string) func(*delivery.Message) (*model.Webhook, bool) {
+	return func(m *delivery.Message) (*model.Webhook, bool) {
 		w := m.Webhook
 		return w, w != nil && (id == nil || *id == w.ID)
 	}
