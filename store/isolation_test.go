@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"os"
 	"testing"
@@ -24,7 +23,7 @@ func TestMySQLReadCommitted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.DBName = "hookline_isolation_" + hex.EncodeToString([]byte(rand.Text()[:4]))
+	cfg.DBName = "hookline_isolation_" + rand.Text()[:8]
 	ctx := context.Background()
 	st, err := Open(ctx, "mysql://"+cfg.FormatDSN(), Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
