@@ -115,6 +115,7 @@ func TestWebhookValidation(t *testing.T) {
 		{"ErrHeaderReserved/SharedTokenHeaderWithSharedToken", map[string]any{"headers": oneHeader("X-Webhook-Shared-Token", "a"), "sharedToken": "b"}, "headers"},
 		{"ErrHeaderValue/newline", map[string]any{"headers": oneHeader("X-Team", "blue\nX-Injected: 1")}, "headers"},
 		{"ErrHeaderValue/carriageReturn", map[string]any{"headers": oneHeader("X-Team", "blue\r")}, "headers"},
+		{"ErrHeaderValue/emptyUserAgent", map[string]any{"headers": oneHeader("User-Agent", "")}, "headers"},
 		{"ErrSecret/noPrefix", map[string]any{"secret": base64.StdEncoding.EncodeToString(make([]byte, 32))}, "secret"},
 		{"ErrSecret/badBase64", map[string]any{"secret": "whsec_not*base64!"}, "secret"},
 		{"ErrSecret/16Bytes", map[string]any{"secret": secretOfLen(16)}, "secret"},

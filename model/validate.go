@@ -149,6 +149,9 @@ func (w *Webhook) validateHeaders() error {
 			return InvalidField("headers", "Authorization cannot be set together with bearerToken")
 		case name == SharedTokenHeader && w.SharedToken != "":
 			return InvalidField("headers", "%s cannot be set together with sharedToken", SharedTokenHeader)
+		case name == "user-agent" && h.Value == "":
+			// net/http sends no User-Agent at all for an empty one.
+			return InvalidField("headers", "User-Agent must not be empty")
 		}
 	}
 	return nil
