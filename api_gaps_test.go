@@ -112,11 +112,11 @@ func TestAPIKeysStoredHashed(t *testing.T) {
 		var out struct {
 			CreateApiKey struct {
 				Key    string
-				ApiKey struct{ ID string }
+				APIKey struct{ ID string }
 			}
 		}
 		ts.admin.mustDo(t, `mutation { createApiKey(owner: "acme", name: "ci", role: MEMBER) { key apiKey { id } } }`, nil, &out)
-		key, id := out.CreateApiKey.Key, out.CreateApiKey.ApiKey.ID
+		key, id := out.CreateApiKey.Key, out.CreateApiKey.APIKey.ID
 		if len(key) < 32 || id == "" {
 			t.Fatalf("createApiKey = key %q, id %q; want a key and its id", key, id)
 		}

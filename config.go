@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/delivery"
+	"github.com/hookline/hookline/httpapi"
 	"github.com/hookline/hookline/store"
 )
 
@@ -24,15 +25,8 @@ type Config struct {
 	LogFormat   string
 	// RedisURL, when set, carries subscription messages between processes.
 	RedisURL string
-	// AllowedOrigins limits cross-origin websocket upgrades; empty allows any.
-	AllowedOrigins []string
-	// Limits on GraphQL requests.
-	MaxBodyBytes        int64
-	RequestTimeout      time.Duration
-	Introspection       bool
-	RatePerSecond       float64 // per API key; 0 means unlimited
-	RateBurst           int
-	MaxWebsocketsPerKey int
+	// HTTP limits what clients may ask of the API.
+	HTTP httpapi.Config
 	// DBMaxConns caps the database connection pool.
 	DBMaxConns int
 	// SecretKey, when set, encrypts webhook secrets and tokens at rest.
@@ -48,12 +42,8 @@ func DefaultConfig() Config {
 		LogLevel:    slog.LevelInfo,
 		LogFormat:   "text",
 		Delivery:    delivery.DefaultConfig(),
-
-		MaxBodyBytes:        1 << 20,
-		RequestTimeout:      30 * time.Second,
-		Introspection:       true,
-		MaxWebsocketsPerKey: 100,
-		DBMaxConns:          32,
+		HTTP:        httpapi.DefaultConfig(),
+		DBMaxConns:  32,
 	}
 }
 
@@ -75,7 +65,7 @@ func LoadConfig(getenv func(string) string, args []string) (Config, error) {
 	if v := getenv("HOOKLINE_ALLOWED_ORIGINS"); v != "" && v != "*" {
 		for _, o := range strings.Split(v, ",") {
 			if o = strings.TrimSpace(o); o != "" {
-				c.AllowedOrigins = append(c.AllowedOrigins, o)
+				c.HTTP.AllowedOrigins = append(c.HTTP.AllowedOrigins, o)
 			}
 		}
 	}
@@ -88,19 +78,19 @@ func LoadConfig(getenv func(string) string, args []string) (Config, error) {
 		}
 	}
 	parse("HOOKLINE_MAX_BODY_BYTES", func(v string) (err error) {
-		c.MaxBodyBytes, err = strconv.ParseInt(v, 10, 64)
+		c.HTTP.MaxBodyBytes, err = strconv.ParseInt(v, 10, 64)
 		return err
 	})
-	parse("HOOKLINE_REQUEST_TIMEOUT", durationVar(&c.RequestTimeout))
+	parse("HOOKLINE_REQUEST_TIMEOUT", durationVar(&c.HTTP.RequestTimeout))
 	parse("HOOKLINE_INTROSPECTION", func(v string) (err error) {
-		c.Introspection, err = strconv.ParseBool(v)
+		c.HTTP.Introspection, err = strconv.ParseBool(v)
 		return err
 	})
 	parse("HOOKLINE_RATE_LIMIT", func(v string) (err error) {
-		c.RatePerSecond, c.RateBurst, err = parseRate(v)
+		c.HTTP.RatePerSecond, c.HTTP.RateBurst, err = httpapi.ParseRate(v)
 		return err
 	})
-	parse("HOOKLINE_MAX_WEBSOCKETS_PER_KEY", intVar(&c.MaxWebsocketsPerKey))
+	parse("HOOKLINE_MAX_WEBSOCKETS_PER_KEY", intVar(&c.HTTP.MaxWebsocketsPerKey))
 	parse("HOOKLINE_DB_MAX_CONNS", intVar(&c.DBMaxConns))
 	parse("HOOKLINE_DELIVERY_TIMEOUT", durationVar(&d.Timeout))
 	parse("HOOKLINE_DISABLE_AFTER", durationVar(&d.DisableAfter))
@@ -179,7 +169,7 @@ func (c Config) Validate() error {
 	if c.DBMaxConns < 2 {
 		return errors.New("HOOKLINE_DB_MAX_CONNS must be at least 2")
 	}
-	if c.MaxBodyBytes < 1024 || c.RequestTimeout <= 0 || c.MaxWebsocketsPerKey < 1 {
+	if c.HTTP.MaxBodyBytes < 1024 || c.HTTP.RequestTimeout <= 0 || c.HTTP.MaxWebsocketsPerKey < 1 {
 		return errors.New("HOOKLINE_MAX_BODY_BYTES must be at least 1024, HOOKLINE_REQUEST_TIMEOUT positive and HOOKLINE_MAX_WEBSOCKETS_PER_KEY at least 1")
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {

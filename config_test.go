@@ -72,8 +72,8 @@ func TestLoadConfig(t *testing.T) {
 			}
 			def := DefaultConfig()
 			tc.want.Delivery = def.Delivery
-			tc.want.MaxBodyBytes, tc.want.RequestTimeout, tc.want.Introspection, tc.want.MaxWebsocketsPerKey, tc.want.DBMaxConns =
-				def.MaxBodyBytes, def.RequestTimeout, def.Introspection, def.MaxWebsocketsPerKey, def.DBMaxConns
+			tc.want.HTTP.MaxBodyBytes, tc.want.HTTP.RequestTimeout, tc.want.HTTP.Introspection, tc.want.HTTP.MaxWebsocketsPerKey, tc.want.DBMaxConns =
+				def.HTTP.MaxBodyBytes, def.HTTP.RequestTimeout, def.HTTP.Introspection, def.HTTP.MaxWebsocketsPerKey, def.DBMaxConns
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("LoadConfig(%v, %q) = %+v; want %+v", tc.env, tc.args, got, tc.want)
 			}
@@ -193,12 +193,12 @@ func TestLoadConfigDefaultValues(t *testing.T) {
 		{"Addr", c.Addr, ":8080"},
 		{"DatabaseURL", c.DatabaseURL, "sqlite://hookline.db"},
 		{"RedisURL", c.RedisURL, ""},
-		{"len(AllowedOrigins)", len(c.AllowedOrigins), 0},
-		{"MaxBodyBytes", c.MaxBodyBytes, int64(1048576)},
-		{"RequestTimeout", c.RequestTimeout, 30 * time.Second},
-		{"Introspection", c.Introspection, true},
-		{"RatePerSecond", c.RatePerSecond, 0.0},
-		{"MaxWebsocketsPerKey", c.MaxWebsocketsPerKey, 100},
+		{"len(AllowedOrigins)", len(c.HTTP.AllowedOrigins), 0},
+		{"MaxBodyBytes", c.HTTP.MaxBodyBytes, int64(1048576)},
+		{"RequestTimeout", c.HTTP.RequestTimeout, 30 * time.Second},
+		{"Introspection", c.HTTP.Introspection, true},
+		{"RatePerSecond", c.HTTP.RatePerSecond, 0.0},
+		{"MaxWebsocketsPerKey", c.HTTP.MaxWebsocketsPerKey, 100},
 		{"DBMaxConns", c.DBMaxConns, 32},
 		{"len(SecretKey)", len(c.SecretKey), 0},
 		{"Delivery.Timeout", c.Delivery.Timeout, 15 * time.Second},
@@ -238,9 +238,9 @@ func TestLoadConfigRateLimit(t *testing.T) {
 			if err != nil {
 				t.Fatalf("HOOKLINE_RATE_LIMIT=%q: error %v", tc.value, err)
 			}
-			if got.RatePerSecond != tc.perSecond || got.RateBurst != tc.burst {
+			if got.HTTP.RatePerSecond != tc.perSecond || got.HTTP.RateBurst != tc.burst {
 				t.Errorf("HOOKLINE_RATE_LIMIT=%q: rate %v/s burst %d; want %v/s burst %d",
-					tc.value, got.RatePerSecond, got.RateBurst, tc.perSecond, tc.burst)
+					tc.value, got.HTTP.RatePerSecond, got.HTTP.RateBurst, tc.perSecond, tc.burst)
 			}
 		})
 	}
@@ -252,7 +252,7 @@ func TestLoadConfigRateLimit(t *testing.T) {
 			got, err := LoadConfig(fakeEnv(map[string]string{"HOOKLINE_RATE_LIMIT": bad}), nil)
 			if err == nil {
 				t.Fatalf("HOOKLINE_RATE_LIMIT=%q: no error (rate %v/s burst %d); want one naming HOOKLINE_RATE_LIMIT",
-					bad, got.RatePerSecond, got.RateBurst)
+					bad, got.HTTP.RatePerSecond, got.HTTP.RateBurst)
 			}
 			if !strings.Contains(err.Error(), "HOOKLINE_RATE_LIMIT") {
 				t.Errorf("HOOKLINE_RATE_LIMIT=%q: error = %q; want it to name HOOKLINE_RATE_LIMIT", bad, err)
@@ -269,20 +269,20 @@ func TestLoadConfigLimits(t *testing.T) {
 		env  map[string]string
 		set  func(*Config) // applied to DefaultConfig() to get the want
 	}{
-		{"IntrospectionFalse", map[string]string{"HOOKLINE_INTROSPECTION": "false"}, func(c *Config) { c.Introspection = false }},
-		{"IntrospectionZero", map[string]string{"HOOKLINE_INTROSPECTION": "0"}, func(c *Config) { c.Introspection = false }},
-		{"IntrospectionTrue", map[string]string{"HOOKLINE_INTROSPECTION": "true"}, func(c *Config) { c.Introspection = true }},
-		{"MaxBodyBytes", map[string]string{"HOOKLINE_MAX_BODY_BYTES": "2048"}, func(c *Config) { c.MaxBodyBytes = 2048 }},
-		{"MaxBodyBytesLarge", map[string]string{"HOOKLINE_MAX_BODY_BYTES": "10485760"}, func(c *Config) { c.MaxBodyBytes = 10 << 20 }},
+		{"IntrospectionFalse", map[string]string{"HOOKLINE_INTROSPECTION": "false"}, func(c *Config) { c.HTTP.Introspection = false }},
+		{"IntrospectionZero", map[string]string{"HOOKLINE_INTROSPECTION": "0"}, func(c *Config) { c.HTTP.Introspection = false }},
+		{"IntrospectionTrue", map[string]string{"HOOKLINE_INTROSPECTION": "true"}, func(c *Config) { c.HTTP.Introspection = true }},
+		{"MaxBodyBytes", map[string]string{"HOOKLINE_MAX_BODY_BYTES": "2048"}, func(c *Config) { c.HTTP.MaxBodyBytes = 2048 }},
+		{"MaxBodyBytesLarge", map[string]string{"HOOKLINE_MAX_BODY_BYTES": "10485760"}, func(c *Config) { c.HTTP.MaxBodyBytes = 10 << 20 }},
 		{"AllowedOriginsOne", map[string]string{"HOOKLINE_ALLOWED_ORIGINS": "app.example.com"},
-			func(c *Config) { c.AllowedOrigins = []string{"app.example.com"} }},
+			func(c *Config) { c.HTTP.AllowedOrigins = []string{"app.example.com"} }},
 		{"AllowedOriginsListTrimmed", map[string]string{"HOOKLINE_ALLOWED_ORIGINS": " app.example.com, *.example.org ,"},
-			func(c *Config) { c.AllowedOrigins = []string{"app.example.com", "*.example.org"} }},
-		{"AllowedOriginsAny", map[string]string{"HOOKLINE_ALLOWED_ORIGINS": "*"}, func(c *Config) { c.AllowedOrigins = nil }},
+			func(c *Config) { c.HTTP.AllowedOrigins = []string{"app.example.com", "*.example.org"} }},
+		{"AllowedOriginsAny", map[string]string{"HOOKLINE_ALLOWED_ORIGINS": "*"}, func(c *Config) { c.HTTP.AllowedOrigins = nil }},
 		{"RedisURL", map[string]string{"HOOKLINE_REDIS_URL": "redis://127.0.0.1:6379/0"},
 			func(c *Config) { c.RedisURL = "redis://127.0.0.1:6379/0" }},
-		{"MaxWebsocketsPerKey", map[string]string{"HOOKLINE_MAX_WEBSOCKETS_PER_KEY": "5"}, func(c *Config) { c.MaxWebsocketsPerKey = 5 }},
-		{"RateLimit", map[string]string{"HOOKLINE_RATE_LIMIT": "10/s,20"}, func(c *Config) { c.RatePerSecond, c.RateBurst = 10, 20 }},
+		{"MaxWebsocketsPerKey", map[string]string{"HOOKLINE_MAX_WEBSOCKETS_PER_KEY": "5"}, func(c *Config) { c.HTTP.MaxWebsocketsPerKey = 5 }},
+		{"RateLimit", map[string]string{"HOOKLINE_RATE_LIMIT": "10/s,20"}, func(c *Config) { c.HTTP.RatePerSecond, c.HTTP.RateBurst = 10, 20 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := LoadConfig(fakeEnv(tc.env), nil)

@@ -86,8 +86,10 @@ func TestCrashLosesNothing(t *testing.T) {
 		const adminKey = "crash-test-admin-key-0123456789"
 		env := []string{
 			"HOOKLINE_DATABASE_URL=" + dbURL, "HOOKLINE_ADMIN_KEY=" + adminKey,
-			"HOOKLINE_ALLOW_PRIVATE_TARGETS=true", "HOOKLINE_DELIVERY_TIMEOUT=2s",
-			"HOOKLINE_DELIVERY_LEASE=3s", "HOOKLINE_RETRY_SCHEDULE=100ms", "HOOKLINE_POLL_INTERVAL=100ms",
+			// The attempts held at the gate must outlive the publishing
+			// (slow under -race): a timeout there would make them DEAD.
+			"HOOKLINE_ALLOW_PRIVATE_TARGETS=true", "HOOKLINE_DELIVERY_TIMEOUT=20s",
+			"HOOKLINE_DELIVERY_LEASE=5s", "HOOKLINE_RETRY_SCHEDULE=100ms", "HOOKLINE_POLL_INTERVAL=100ms",
 		}
 		var (
 			mu   sync.Mutex
@@ -112,8 +114,16 @@ func TestCrashLosesNothing(t *testing.T) {
 		c.createWebhook(t, map[string]any{"url": rc.URL + "/crash", "events": []string{"*"}})
 		const events = 300
 		ids := make([]string, 0, events)
-		for i := range events {
-			ids = append(ids, c.publish(t, "crash.test", map[string]any{"n": i}, "").ID)
+		for batch := range events / 100 {
+			inputs := make([]map[string]any, 100)
+			for i := range inputs {
+				inputs[i] = map[string]any{"type": "crash.test", "payload": map[string]any{"n": batch*100 + i}}
+			}
+			var out struct{ PublishEvents []struct{ ID string } }
+			c.mustDo(t, `mutation($in: [PublishEventInput!]!) { publishEvents(inputs: $in) { id } }`, map[string]any{"in": inputs}, &out)
+			for _, ev := range out.PublishEvents {
+				ids = append(ids, ev.ID)
+			}
 		}
 		eventually(t, 20*time.Second, "deliveries to be in flight", func() bool { return rc.count("/crash") > 20 })
 		if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {

@@ -212,7 +212,7 @@ func TestRedeliverAndReplay(t *testing.T) {
 
 		other := ts.newKey(t, "globex", model.ApiKeyRoleMember)
 		resp := other.do(t, `mutation($id: ID!) { redeliver(deliveryId: $id) { id } }`, map[string]any{"id": ids[0]})
-		wantError(t, resp, model.ErrNotFound, "")
+		wantError(t, resp, model.CodeNotFound, "")
 	})
 }
 
@@ -314,7 +314,7 @@ func TestPingWebhook(t *testing.T) {
 			t.Errorf("ping deliveries = %+v; want one DEAD delivery with one attempt", e)
 		}
 		resp := ts.newKey(t, "globex", model.ApiKeyRoleMember).do(t, `mutation($id: ID!) { pingWebhook(id: $id) { health } }`, map[string]any{"id": up.ID})
-		wantError(t, resp, model.ErrNotFound, "")
+		wantError(t, resp, model.CodeNotFound, "")
 	})
 }
 
@@ -352,9 +352,9 @@ func TestPublishEvents(t *testing.T) {
 			{"type": "batch.a", "payload": map[string]any{"n": 5}},
 			{"type": "batch.a", "payload": "not an object"},
 		}})
-		wantError(t, resp, model.ErrBadUserInput, "inputs[1].payload")
+		wantError(t, resp, model.CodeBadUserInput, "inputs[1].payload")
 		resp = c.do(t, q, map[string]any{"in": []map[string]any{}})
-		wantError(t, resp, model.ErrBadUserInput, "inputs")
+		wantError(t, resp, model.CodeBadUserInput, "inputs")
 		var count struct{ Events struct{ TotalCount int } }
 		c.mustDo(t, `{ events { totalCount } }`, nil, &count)
 		if count.Events.TotalCount != 4 {

@@ -235,7 +235,7 @@ func TestWireFormat(t *testing.T) {
 			// A JSON string payload cannot be published (payload must be an
 			// object), so TEXT bodies are always envelopes here.
 			resp := c.do(t, `mutation { publishEvent(input: {type: "x", payload: "hello"}) { id } }`, nil)
-			wantError(t, resp, model.ErrBadUserInput, "payload")
+			wantError(t, resp, model.CodeBadUserInput, "payload")
 		})
 	})
 }

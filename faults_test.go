@@ -136,7 +136,7 @@ func TestDatabaseOutage(t *testing.T) {
 	mc.Addr = proxy.addr
 	mc.Timeout = time.Second
 	cfg := DefaultConfig()
-	cfg.RequestTimeout = 3 * time.Second
+	cfg.HTTP.RequestTimeout = 3 * time.Second
 	dcfg := testDeliveryConfig()
 	dcfg.PollInterval = 100 * time.Millisecond
 	logs := &syncBuffer{}
@@ -193,7 +193,7 @@ func TestDatabaseOutage(t *testing.T) {
 				}
 				if len(resp.Errors) > 0 {
 					failures.Add(1)
-					if code := resp.Errors[0].Extensions["code"]; code != model.ErrUnavailable {
+					if code := resp.Errors[0].Extensions["code"]; code != model.CodeUnavailable {
 						t.Errorf("failed publish: code %v (%s); want UNAVAILABLE", code, resp.Errors[0].Message)
 					}
 					time.Sleep(50 * time.Millisecond) // a client backing off
@@ -233,8 +233,8 @@ func TestDatabaseOutage(t *testing.T) {
 	close(stop)
 	publishers.Wait()
 
-	if d := time.Duration(slowest.Load()); d > cfg.RequestTimeout+2*time.Second {
-		t.Errorf("slowest publish took %v; want at most the request timeout (%v) and a margin", d, cfg.RequestTimeout)
+	if d := time.Duration(slowest.Load()); d > cfg.HTTP.RequestTimeout+2*time.Second {
+		t.Errorf("slowest publish took %v; want at most the request timeout (%v) and a margin", d, cfg.HTTP.RequestTimeout)
 	}
 	var total int
 	acked.Range(func(any, any) bool { total++; return true })

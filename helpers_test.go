@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/delivery"
+	"github.com/hookline/hookline/feed"
+	"github.com/hookline/hookline/httpapi"
 	"github.com/hookline/hookline/metrics"
 	"github.com/hookline/hookline/model"
 	"github.com/hookline/hookline/store"
@@ -26,9 +28,9 @@ import (
 // testServer is Hookline's real HTTP handler on a real database.
 type testServer struct {
 	*httptest.Server
-	store  *store.Store
-	broker delivery.Broker
-	admin  *client
+	store *store.Store
+	feed  feed.Feed
+	admin *client
 }
 
 // newTestServer starts Hookline's handler and delivery engine on the
@@ -57,30 +59,30 @@ func newTestServerWith(tb testing.TB, url string, cfg delivery.Config) *testServ
 type testOptions struct {
 	url      string
 	delivery delivery.Config
-	broker   delivery.Broker // nil: a MemoryBroker
-	noEngine bool            // publish only; another process delivers
-	config   *Config         // nil: DefaultConfig()
-	stopping *atomic.Bool    // nil: never shutting down
-	logs     io.Writer       // also gets the warnings and errors logged
+	feed     feed.Feed    // nil: a feed.Local
+	noEngine bool         // publish only; another process delivers
+	config   *Config      // nil: DefaultConfig()
+	stopping *atomic.Bool // nil: never shutting down
+	logs     io.Writer    // also gets the warnings and errors logged
 }
 
 func newTestServerOpts(tb testing.TB, o testOptions) *testServer {
 	tb.Helper()
-	st := storetest.Open(tb, o.url)
 	lw := &testLogWriter{tb: tb}
 	var logTo io.Writer = lw
 	if o.logs != nil {
 		logTo = io.MultiWriter(lw, o.logs)
 	}
 	log := slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	broker := o.broker
-	if broker == nil {
-		broker = delivery.NewMemoryBroker()
+	changes := o.feed
+	if changes == nil {
+		changes = feed.NewLocal()
 	}
-	tb.Cleanup(func() { broker.Close() })
+	tb.Cleanup(func() { changes.Close() })
+	st := storetest.OpenWith(tb, o.url, store.Options{Logger: slog.New(slog.DiscardHandler), Changes: changes})
 	m := metrics.New(st, log)
 	o.delivery.Observer = m
-	engine := delivery.New(st, broker, o.delivery, log)
+	engine := delivery.New(st, o.delivery, log)
 	if !o.noEngine {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
@@ -99,13 +101,13 @@ func newTestServerOpts(tb testing.TB, o testOptions) *testServer {
 	// context ends first, and what they log while they wind down is not
 	// the finished test's business.
 	base, cancelBase := context.WithCancel(context.Background())
-	srv := httptest.NewUnstartedServer(newHandler(app{cfg: *cfg, store: st, engine: engine, broker: broker, metrics: m, log: log, stopping: o.stopping}))
+	srv := httptest.NewUnstartedServer(httpapi.New(cfg.HTTP, httpapi.Deps{Store: st, Engine: engine, Feed: changes, Metrics: m, Log: log, Stopping: o.stopping}))
 	srv.Config.BaseContext = func(net.Listener) context.Context { return base }
 	srv.Start()
 	tb.Cleanup(srv.Close)
 	tb.Cleanup(cancelBase)
 	tb.Cleanup(func() { lw.stopped.Store(true) })
-	ts := &testServer{Server: srv, store: st, broker: broker}
+	ts := &testServer{Server: srv, store: st, feed: changes}
 	ts.admin = ts.newKey(tb, "admin", model.ApiKeyRoleAdmin)
 	return ts
 }
@@ -114,7 +116,7 @@ func newTestServerOpts(tb testing.TB, o testOptions) *testServer {
 func (ts *testServer) newKey(tb testing.TB, owner string, role model.ApiKeyRole) *client {
 	tb.Helper()
 	secret := model.NewAPIKeySecret()
-	k := &model.ApiKey{ID: model.NewID(model.PrefixAPIKey), Owner: owner, Role: role, Hash: model.HashAPIKey(secret)}
+	k := &model.APIKey{ID: model.NewID(model.PrefixAPIKey), Owner: owner, Role: role, Hash: model.HashAPIKey(secret)}
 	if err := ts.store.CreateAPIKey(context.Background(), k); err != nil {
 		tb.Fatalf("create api key: %v", err)
 	}

@@ -38,7 +38,7 @@ func TestGraphQLLimits(t *testing.T) {
 		return "{ " + inner + " }"
 	}
 	t.Run("ErrDepth", func(t *testing.T) {
-		e := wantError(t, c.do(t, nested(13), nil), model.ErrBadUserInput, "")
+		e := wantError(t, c.do(t, nested(13), nil), model.CodeBadUserInput, "")
 		if !strings.Contains(e.Message, "13 levels") {
 			t.Errorf("message %q does not say the query is too deep", e.Message)
 		}
@@ -47,7 +47,7 @@ func TestGraphQLLimits(t *testing.T) {
 	t.Run("ErrDepthThroughFragments", func(t *testing.T) {
 		q := `fragment F on Event { deliveries(first: 1) { edges { node { event { deliveries(first: 1) { edges { node { event { id } } } } } } } } }
 			{ deliveries(first: 1) { edges { node { event { ...F } } } } }`
-		wantError(t, c.do(t, q, nil), model.ErrBadUserInput, "")
+		wantError(t, c.do(t, q, nil), model.CodeBadUserInput, "")
 	})
 	t.Run("ErrAliases", func(t *testing.T) {
 		var b strings.Builder
@@ -56,7 +56,7 @@ func TestGraphQLLimits(t *testing.T) {
 			fmt.Fprintf(&b, " a%d: me { id }", i)
 		}
 		b.WriteString(" }")
-		e := wantError(t, c.do(t, b.String(), nil), model.ErrBadUserInput, "")
+		e := wantError(t, c.do(t, b.String(), nil), model.CodeBadUserInput, "")
 		if !strings.Contains(e.Message, "root fields") {
 			t.Errorf("message %q does not name the root field limit", e.Message)
 		}
@@ -90,7 +90,7 @@ func TestGraphQLLimits(t *testing.T) {
 
 func TestIntrospectionOff(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.Introspection = false
+	cfg.HTTP.Introspection = false
 	ts := newTestServerOpts(t, testOptions{url: "sqlite://:memory:", delivery: testDeliveryConfig(), config: &cfg})
 	resp := ts.admin.do(t, `{ __schema { queryType { name } } }`, nil)
 	if len(resp.Errors) == 0 {
@@ -100,14 +100,14 @@ func TestIntrospectionOff(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.RatePerSecond, cfg.RateBurst = 1, 3
+	cfg.HTTP.RatePerSecond, cfg.HTTP.RateBurst = 1, 3
 	ts := newTestServerOpts(t, testOptions{url: "sqlite://:memory:", delivery: testDeliveryConfig(), config: &cfg})
 	other := ts.newKey(t, "acme", model.ApiKeyRoleMember)
 	for range 3 {
 		ts.admin.mustDo(t, `{ me { id } }`, nil, nil)
 	}
 	resp := ts.admin.do(t, `{ me { id } }`, nil)
-	e := wantError(t, resp, model.ErrRateLimited, "")
+	e := wantError(t, resp, model.CodeRateLimited, "")
 	if resp.Status != http.StatusTooManyRequests {
 		t.Errorf("status = %d; want 429", resp.Status)
 	}
@@ -141,7 +141,7 @@ func TestOperatorEndpoints(t *testing.T) {
 	ev := c.publish(t, "metric.test", map[string]any{}, "")
 	c.waitStatus(t, ev.Deliveries.Edges[0].Node.ID, "SUCCEEDED")
 	c.mustDo(t, `query ListHooks { webhooks { totalCount } }`, nil, nil)
-	wantError(t, c.do(t, `mutation DropMissing { deleteWebhook(id: "wh_00000000000000000000000000") }`, nil), model.ErrNotFound, "")
+	wantError(t, c.do(t, `mutation DropMissing { deleteWebhook(id: "wh_00000000000000000000000000") }`, nil), model.CodeNotFound, "")
 
 	_, body, _ := get("/metrics")
 	for _, want := range []string{
@@ -211,7 +211,7 @@ func TestParserTokenLimit(t *testing.T) {
 
 func TestWebsocketsPerKeyCapped(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.MaxWebsocketsPerKey = 2
+	cfg.HTTP.MaxWebsocketsPerKey = 2
 	ts := newTestServerOpts(t, testOptions{url: "sqlite://:memory:", delivery: testDeliveryConfig(), config: &cfg})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -288,7 +288,7 @@ func closedPortURL(tb testing.TB) string {
 // from the key's bucket like HTTP requests do.
 func TestRateLimitOverWebsocket(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.RatePerSecond, cfg.RateBurst = 0.01, 3
+	cfg.HTTP.RatePerSecond, cfg.HTTP.RateBurst = 0.01, 3
 	ts := newTestServerOpts(t, testOptions{url: "sqlite://:memory:", delivery: testDeliveryConfig(), config: &cfg})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -311,7 +311,7 @@ func TestRateLimitOverWebsocket(t *testing.T) {
 			if m.ID != id || m.Type == "complete" {
 				continue
 			}
-			limited := strings.Contains(string(m.Payload), model.ErrRateLimited)
+			limited := strings.Contains(string(m.Payload), model.CodeRateLimited)
 			if want := i == 4; limited != want {
 				t.Errorf("operation %d: %s %s; rate limited = %v, want %v", i, m.Type, m.Payload, limited, want)
 			}

@@ -223,7 +223,7 @@ func TestWebhookPagination(t *testing.T) {
 				{"ErrFilterEvent", map[string]any{"filter": map[string]any{"event": "a b"}}, "filter.event"},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					wantError(t, c.do(t, webhooksPageQuery, tc.vars), model.ErrBadUserInput, tc.field)
+					wantError(t, c.do(t, webhooksPageQuery, tc.vars), model.CodeBadUserInput, tc.field)
 				})
 			}
 		})

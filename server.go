@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/delivery"
+	"github.com/hookline/hookline/feed"
+	"github.com/hookline/hookline/httpapi"
 	"github.com/hookline/hookline/metrics"
 	"github.com/hookline/hookline/model"
 	"github.com/hookline/hookline/store"
@@ -44,7 +46,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	log := newLogger(cfg, stdout)
 
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{Logger: log, SecretKey: cfg.SecretKey, MaxOpenConns: cfg.DBMaxConns})
+	// The feed outlives the store, so that no committed change is
+	// told to a closed feed.
+	changes, err := newFeed(ctx, cfg.RedisURL, log)
+	if err != nil {
+		return err
+	}
+	defer changes.Close()
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{Logger: log, SecretKey: cfg.SecretKey, MaxOpenConns: cfg.DBMaxConns, Changes: changes})
 	if err != nil {
 		return err
 	}
@@ -61,19 +70,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	cfg.Delivery.UserAgent = "Hookline/" + version
 	m := metrics.New(st, log)
 	cfg.Delivery.Observer = m
-	broker, err := newBroker(ctx, cfg.RedisURL, log)
-	if err != nil {
-		return err
-	}
-	defer broker.Close()
-	engine := delivery.New(st, broker, cfg.Delivery, log)
+	engine := delivery.New(st, cfg.Delivery, log)
 	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopEngine()
 	engineDone := make(chan error, 1)
 	go func() { engineDone <- engine.Run(engineCtx) }()
 
 	srv := &http.Server{
-		Handler:           newHandler(app{cfg: cfg, store: st, engine: engine, broker: broker, metrics: m, log: log, stopping: &stopping}),
+		Handler:           httpapi.New(cfg.HTTP, httpapi.Deps{Store: st, Engine: engine, Feed: changes, Metrics: m, Log: log, Stopping: &stopping}),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
@@ -123,7 +127,7 @@ func ensureAdminKey(ctx context.Context, st *store.Store, configured string, std
 	name := "admin"
 	if configured != "" {
 		name = "HOOKLINE_ADMIN_KEY"
-		k := &model.ApiKey{ID: model.NewID(model.PrefixAPIKey), Owner: "admin", Name: &name, Role: model.ApiKeyRoleAdmin, Hash: model.HashAPIKey(configured)}
+		k := &model.APIKey{ID: model.NewID(model.PrefixAPIKey), Owner: "admin", Name: &name, Role: model.ApiKeyRoleAdmin, Hash: model.HashAPIKey(configured)}
 		return st.EnsureAPIKey(ctx, k)
 	}
 	n, err := st.CountAPIKeys(ctx)
@@ -131,7 +135,7 @@ func ensureAdminKey(ctx context.Context, st *store.Store, configured string, std
 		return err
 	}
 	secret := model.NewAPIKeySecret()
-	k := &model.ApiKey{ID: model.NewID(model.PrefixAPIKey), Owner: "admin", Name: &name, Role: model.ApiKeyRoleAdmin, Hash: model.HashAPIKey(secret)}
+	k := &model.APIKey{ID: model.NewID(model.PrefixAPIKey), Owner: "admin", Name: &name, Role: model.ApiKeyRoleAdmin, Hash: model.HashAPIKey(secret)}
 	if err := st.CreateAPIKey(ctx, k); err != nil {
 		return err
 	}
@@ -139,16 +143,16 @@ func ensureAdminKey(ctx context.Context, st *store.Store, configured string, std
 	return nil
 }
 
-// newBroker fans changes out through Redis when redisURL is set, so that
-// subscribers of any process see every process's deliveries; in process
-// otherwise.
-func newBroker(ctx context.Context, redisURL string, log *slog.Logger) (delivery.Broker, error) {
+// newFeed carries changes to subscribers through Redis when redisURL is
+// set, so that subscribers of any process see every process's deliveries;
+// in process otherwise.
+func newFeed(ctx context.Context, redisURL string, log *slog.Logger) (feed.Feed, error) {
 	if redisURL == "" {
-		return delivery.NewMemoryBroker(), nil
+		return feed.NewLocal(), nil
 	}
-	b, err := delivery.NewRedisBroker(ctx, redisURL, log)
+	f, err := feed.NewRedis(ctx, redisURL, log)
 	if err != nil {
 		return nil, fmt.Errorf("HOOKLINE_REDIS_URL: %w", err)
 	}
-	return b, nil
+	return f, nil
 }

@@ -318,8 +318,9 @@ func TestSubscriptionDeliveryFilters(t *testing.T) {
 	})
 }
 
-// TestSubscriptionDeliveryDead: at the end of the retry schedule,
-// deliveryUpdated reports DEAD, after PENDING and RETRYING, and nothing more.
+// TestSubscriptionDeliveryDead: deliveryUpdated reports every attempt (the
+// status stays RETRYING, attemptCount moves), and DEAD at the end of the
+// retry schedule, and nothing more.
 func TestSubscriptionDeliveryDead(t *testing.T) {
 	ts := newTestServer(t, "sqlite://:memory:") // schedule 10ms, 20ms, 30ms: 4 attempts
 	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) int {
@@ -339,14 +340,14 @@ func TestSubscriptionDeliveryDead(t *testing.T) {
 
 			ev := c.publish(t, "order.created", map[string]any{}, "")
 			id := onlyDelivery(t, ev)
-			// PENDING, RETRYING, DEAD, in that order: PENDING is told
-			// before a worker can report the first attempt.
-			for _, want := range []string{"PENDING", "RETRYING", "DEAD"} {
+			// PENDING, a message per attempt, DEAD last, in that order:
+			// PENDING is told before a worker can report the first attempt.
+			for i, want := range []string{"PENDING", "RETRYING", "RETRYING", "RETRYING", "DEAD"} {
 				var m deliveryData
 				sub.receiveSkipping(t, probeHook.ID, &m)
 				d := m.DeliveryUpdated
-				if d.ID != id || d.WebhookID != hook.ID || d.Status != want {
-					t.Fatalf("deliveryUpdated message = %+v; want %s of %s", d, want, id)
+				if d.ID != id || d.WebhookID != hook.ID || d.Status != want || d.AttemptCount != i {
+					t.Fatalf("deliveryUpdated message = %+v; want %s of %s after %d attempts", d, want, id, i)
 				}
 				if want == "DEAD" && (d.AttemptCount != 4 || d.NextAttemptAt != nil) {
 					next := "null"

@@ -18,7 +18,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/hookline/hookline/delivery"
+	"github.com/hookline/hookline/feed"
 	"github.com/hookline/hookline/model"
 )
 
@@ -35,12 +35,13 @@ type attemptMsg struct {
 type deliveryMsg struct {
 	DeliveryUpdated struct {
 		ID, Status, WebhookID string
+		AttemptCount          int
 	}
 }
 
 const (
 	attemptQuery  = `subscription($f: AttemptFilter) { deliveryAttempts(filter: $f) { attemptNumber outcome statusCode eventType webhookId } }`
-	deliveryQuery = `subscription($f: DeliveryFilter) { deliveryUpdated(filter: $f) { id status webhookId } }`
+	deliveryQuery = `subscription($f: DeliveryFilter) { deliveryUpdated(filter: $f) { id status webhookId attemptCount } }`
 )
 
 // probe pings webhook id until sub shows it is live (a message about id
@@ -122,11 +123,13 @@ func TestSubscriptionsMirrorAttempts(t *testing.T) {
 			if a := m.DeliveryAttempts; a.AttemptNumber != 3 || a.Outcome != "SUCCESS" {
 				t.Errorf("filtered (outcome SUCCESS) message = %+v; want attempt 3 only", a)
 			}
-			for _, want := range []string{"PENDING", "RETRYING", "SUCCEEDED"} {
+			// Created, then one message per attempt: every attempt changes
+			// attemptCount, even when the status stays RETRYING.
+			for i, want := range []string{"PENDING", "RETRYING", "RETRYING", "SUCCEEDED"} {
 				var d deliveryMsg
 				deliveries.receiveSkipping(t, probeHook.ID, &d)
-				if d.DeliveryUpdated.ID != dlv || d.DeliveryUpdated.Status != want {
-					t.Errorf("delivery message = %+v; want %s %s", d.DeliveryUpdated, dlv, want)
+				if got := d.DeliveryUpdated; got.ID != dlv || got.Status != want || got.AttemptCount != i {
+					t.Errorf("delivery message %d = %+v; want %s %s after %d attempts", i, got, dlv, want, i)
 				}
 			}
 			// Nothing more: only probes follow until the final one.
@@ -369,17 +372,17 @@ func TestSubscriptionsAcrossProcesses(t *testing.T) {
 	}
 	suffix := make([]byte, 6)
 	rand.Read(suffix)
-	channel := delivery.WithRedisChannel("hookline:test:" + hex.EncodeToString(suffix))
-	newBroker := func() delivery.Broker {
-		b, err := delivery.NewRedisBroker(context.Background(), redisURL, slog.New(slog.DiscardHandler), channel)
+	channel := feed.WithRedisChannel("hookline:test:" + hex.EncodeToString(suffix))
+	newFeed := func() feed.Feed {
+		b, err := feed.NewRedis(context.Background(), redisURL, slog.New(slog.DiscardHandler), channel)
 		if err != nil {
 			t.Fatalf("HOOKLINE_TEST_REDIS_URL is set but Redis is unreachable: %v", err)
 		}
 		return b
 	}
 	dbURL := "sqlite://" + t.TempDir() + "/shared.db"
-	a := newTestServerOpts(t, testOptions{url: dbURL, delivery: testDeliveryConfig(), broker: newBroker(), noEngine: true})
-	newTestServerOpts(t, testOptions{url: dbURL, delivery: testDeliveryConfig(), broker: newBroker()})
+	a := newTestServerOpts(t, testOptions{url: dbURL, delivery: testDeliveryConfig(), feed: newFeed(), noEngine: true})
+	newTestServerOpts(t, testOptions{url: dbURL, delivery: testDeliveryConfig(), feed: newFeed()})
 
 	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) int {
 		if r.URL.Path == "/flaky" && n == 1 {
@@ -422,7 +425,7 @@ func TestSubscriptionsAcrossProcesses(t *testing.T) {
 
 func TestWebsocketOrigins(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.AllowedOrigins = []string{"app.example.com"}
+	cfg.HTTP.AllowedOrigins = []string{"app.example.com"}
 	ts := newTestServerOpts(t, testOptions{url: "sqlite://:memory:", delivery: testDeliveryConfig(), config: &cfg})
 	dial := func(origin string) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

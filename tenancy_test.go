@@ -80,7 +80,7 @@ func TestTenancyWebhooks(t *testing.T) {
 		} {
 			t.Run(tc.name+"IsNotFound", func(t *testing.T) {
 				resp := globex.do(t, tc.mutation, map[string]any{"id": wa.ID})
-				e := wantError(t, resp, model.ErrNotFound, "")
+				e := wantError(t, resp, model.CodeNotFound, "")
 				if strings.Contains(e.Message, "acme") {
 					t.Errorf("error message %q names the other owner", e.Message)
 				}
@@ -89,7 +89,7 @@ func TestTenancyWebhooks(t *testing.T) {
 				}
 				// The same mutation on an ID that does not exist answers alike.
 				resp = globex.do(t, tc.mutation, map[string]any{"id": model.NewID(model.PrefixWebhook)})
-				wantError(t, resp, model.ErrNotFound, "")
+				wantError(t, resp, model.CodeNotFound, "")
 			})
 		}
 	})
@@ -144,7 +144,7 @@ func wantUnauthenticated(tb testing.TB, url, authorization string) {
 	}
 	var ext map[string]any
 	json.Unmarshal(e["extensions"], &ext)
-	if want := map[string]any{"code": model.ErrUnauthenticated}; !reflect.DeepEqual(ext, want) {
+	if want := map[string]any{"code": model.CodeUnauthenticated}; !reflect.DeepEqual(ext, want) {
 		tb.Errorf("Authorization %q: extensions = %v; want %v", authorization, ext, want)
 	}
 }
@@ -168,7 +168,7 @@ func TestTenancyAPIKeys(t *testing.T) {
 		type createKeyOut struct {
 			CreateApiKey struct {
 				Key    string
-				ApiKey apiKeyJSON
+				APIKey apiKeyJSON
 			}
 		}
 		const revokeKey = `mutation($id: ID!) { revokeApiKey(id: $id) }`
@@ -181,15 +181,15 @@ func TestTenancyAPIKeys(t *testing.T) {
 
 		t.Run("ErrMemberCreateAPIKeyForbidden", func(t *testing.T) {
 			resp := acme.do(t, createKey, map[string]any{"owner": "acme"})
-			wantError(t, resp, model.ErrForbidden, "")
+			wantError(t, resp, model.CodeForbidden, "")
 			resp = acme.do(t, createKey, map[string]any{"owner": "acme", "role": "ADMIN"})
-			wantError(t, resp, model.ErrForbidden, "")
+			wantError(t, resp, model.CodeForbidden, "")
 		})
 
 		t.Run("ErrMemberRevokeAPIKeyForbidden", func(t *testing.T) {
 			for _, id := range []string{globex.keyID, ts.admin.keyID, acme.keyID} {
 				resp := acme.do(t, revokeKey, map[string]any{"id": id})
-				wantError(t, resp, model.ErrForbidden, "")
+				wantError(t, resp, model.CodeForbidden, "")
 			}
 			if got := me(t, globex); got.ID != globex.keyID {
 				t.Errorf("globex key after a member tried to revoke it: me.id = %q; want %q", got.ID, globex.keyID)
@@ -200,15 +200,15 @@ func TestTenancyAPIKeys(t *testing.T) {
 			var out createKeyOut
 			ts.admin.mustDo(t, createKey, map[string]any{"owner": "acme", "name": "acme ci"}, &out)
 			created := out.CreateApiKey
-			if !strings.HasPrefix(created.Key, model.APIKeyPrefix) || !model.ValidID(created.ApiKey.ID, model.PrefixAPIKey) {
-				t.Errorf("createApiKey = key %q, id %q; want an hkl_ key and a key_ ID", created.Key, created.ApiKey.ID)
+			if !strings.HasPrefix(created.Key, model.APIKeyPrefix) || !model.ValidID(created.APIKey.ID, model.PrefixAPIKey) {
+				t.Errorf("createApiKey = key %q, id %q; want an hkl_ key and a key_ ID", created.Key, created.APIKey.ID)
 			}
-			if created.ApiKey.Owner != "acme" || created.ApiKey.Role != "MEMBER" || created.ApiKey.Name == nil || *created.ApiKey.Name != "acme ci" {
-				t.Errorf("createApiKey.apiKey = %+v; want owner acme, role MEMBER, name acme ci", created.ApiKey)
+			if created.APIKey.Owner != "acme" || created.APIKey.Role != "MEMBER" || created.APIKey.Name == nil || *created.APIKey.Name != "acme ci" {
+				t.Errorf("createApiKey.apiKey = %+v; want owner acme, role MEMBER, name acme ci", created.APIKey)
 			}
-			ci := &client{url: ts.URL + "/graphql", key: created.Key, keyID: created.ApiKey.ID}
-			if got := me(t, ci); got.ID != created.ApiKey.ID || got.Owner != "acme" || got.Role != "MEMBER" {
-				t.Errorf("me with the new key = %+v; want id %s, owner acme, role MEMBER", got, created.ApiKey.ID)
+			ci := &client{url: ts.URL + "/graphql", key: created.Key, keyID: created.APIKey.ID}
+			if got := me(t, ci); got.ID != created.APIKey.ID || got.Owner != "acme" || got.Role != "MEMBER" {
+				t.Errorf("me with the new key = %+v; want id %s, owner acme, role MEMBER", got, created.APIKey.ID)
 			}
 			// Tenancy is by owner: the new key sees the webhook another acme key created.
 			if p := ci.listWebhooks(t, nil); !slices.Equal(p.ids(), []string{wa.ID}) {
@@ -216,20 +216,20 @@ func TestTenancyAPIKeys(t *testing.T) {
 			}
 
 			var revoked struct{ RevokeApiKey string }
-			ts.admin.mustDo(t, revokeKey, map[string]any{"id": created.ApiKey.ID}, &revoked)
-			if revoked.RevokeApiKey != created.ApiKey.ID {
-				t.Errorf("revokeApiKey = %q; want %q", revoked.RevokeApiKey, created.ApiKey.ID)
+			ts.admin.mustDo(t, revokeKey, map[string]any{"id": created.APIKey.ID}, &revoked)
+			if revoked.RevokeApiKey != created.APIKey.ID {
+				t.Errorf("revokeApiKey = %q; want %q", revoked.RevokeApiKey, created.APIKey.ID)
 			}
 			wantUnauthenticated(t, ts.URL, "Bearer "+created.Key)
 			if got := me(t, acme); got.ID != acme.keyID {
 				t.Errorf("acme's other key after the revocation: me.id = %q; want %q", got.ID, acme.keyID)
 			}
-			wantError(t, ts.admin.do(t, revokeKey, map[string]any{"id": created.ApiKey.ID}), model.ErrNotFound, "")
+			wantError(t, ts.admin.do(t, revokeKey, map[string]any{"id": created.APIKey.ID}), model.CodeNotFound, "")
 		})
 
 		t.Run("ErrRevokeLastAdminKey", func(t *testing.T) {
 			resp := ts.admin.do(t, revokeKey, map[string]any{"id": ts.admin.keyID})
-			wantError(t, resp, model.ErrBadUserInput, "id")
+			wantError(t, resp, model.CodeBadUserInput, "id")
 			if got := me(t, ts.admin); got.Role != "ADMIN" {
 				t.Fatalf("admin after refused revocation: me.role = %q; want ADMIN", got.Role)
 			}
@@ -237,11 +237,11 @@ func TestTenancyAPIKeys(t *testing.T) {
 			// With a second admin key the first can go, and then the second is the last.
 			var out createKeyOut
 			ts.admin.mustDo(t, createKey, map[string]any{"owner": "admin", "role": "ADMIN"}, &out)
-			second := &client{url: ts.URL + "/graphql", key: out.CreateApiKey.Key, keyID: out.CreateApiKey.ApiKey.ID}
+			second := &client{url: ts.URL + "/graphql", key: out.CreateApiKey.Key, keyID: out.CreateApiKey.APIKey.ID}
 			second.mustDo(t, revokeKey, map[string]any{"id": ts.admin.keyID}, nil)
 			wantUnauthenticated(t, ts.URL, "Bearer "+ts.admin.key)
 			resp = second.do(t, revokeKey, map[string]any{"id": second.keyID})
-			wantError(t, resp, model.ErrBadUserInput, "id")
+			wantError(t, resp, model.CodeBadUserInput, "id")
 			if got := me(t, second); got.Role != "ADMIN" {
 				t.Errorf("last admin after refused self-revocation: me.role = %q; want ADMIN", got.Role)
 			}

@@ -185,7 +185,7 @@ func TestWebhookValidation(t *testing.T) {
 				t.Run("Create", func(t *testing.T) {
 					before := c.webhookCount(t)
 					resp := c.do(t, createMutation, map[string]any{"in": validWebhookInput(tc.input)})
-					wantError(t, resp, model.ErrBadUserInput, tc.field)
+					wantError(t, resp, model.CodeBadUserInput, tc.field)
 					if got := c.webhookCount(t); got != before {
 						t.Errorf("totalCount after rejected create = %d; want %d", got, before)
 					}
@@ -196,7 +196,7 @@ func TestWebhookValidation(t *testing.T) {
 				t.Run("Update", func(t *testing.T) {
 					w, _ := c.createWebhook(t, validWebhookInput(nil))
 					resp := c.do(t, updateWebhookMutation, map[string]any{"id": w.ID, "in": tc.input})
-					wantError(t, resp, model.ErrBadUserInput, tc.field)
+					wantError(t, resp, model.CodeBadUserInput, tc.field)
 					if got := c.getWebhook(t, w.ID); !reflect.DeepEqual(got, w) {
 						t.Errorf("webhook after rejected update = %+v; want unchanged %+v", got, w)
 					}
@@ -234,7 +234,7 @@ func TestWebhookValidation(t *testing.T) {
 		t.Run("ErrUpdateURLLeavesWebhookUnchanged", func(t *testing.T) {
 			w, _ := c.createWebhook(t, validWebhookInput(map[string]any{"description": "keep me"}))
 			resp := c.do(t, updateWebhookMutation, map[string]any{"id": w.ID, "in": map[string]any{"url": "ftp://example.com", "description": "changed"}})
-			wantError(t, resp, model.ErrBadUserInput, "url")
+			wantError(t, resp, model.CodeBadUserInput, "url")
 			got := c.getWebhook(t, w.ID)
 			if got.URL != w.URL || got.Description != "keep me" || got.UpdatedAt != w.UpdatedAt {
 				t.Errorf("after rejected update: url %q, description %q, updatedAt %s; want %q, %q, %s",
@@ -245,7 +245,7 @@ func TestWebhookValidation(t *testing.T) {
 		t.Run("ErrUpdateAuthorizationHeaderWithExistingBearerToken", func(t *testing.T) {
 			w, _ := c.createWebhook(t, validWebhookInput(map[string]any{"bearerToken": testJWT}))
 			resp := c.do(t, updateWebhookMutation, map[string]any{"id": w.ID, "in": map[string]any{"headers": oneHeader("authorization", "Basic dTpw")}})
-			wantError(t, resp, model.ErrBadUserInput, "headers")
+			wantError(t, resp, model.CodeBadUserInput, "headers")
 			if got := c.getWebhook(t, w.ID); len(got.Headers) != 0 || !got.HasBearerToken {
 				t.Errorf("after rejected update: headers %+v, hasBearerToken %v; want none, true", got.Headers, got.HasBearerToken)
 			}
@@ -254,7 +254,7 @@ func TestWebhookValidation(t *testing.T) {
 		t.Run("ErrUpdateBearerTokenWithExistingAuthorizationHeader", func(t *testing.T) {
 			w, _ := c.createWebhook(t, validWebhookInput(map[string]any{"headers": oneHeader("Authorization", "Basic dTpw")}))
 			resp := c.do(t, updateWebhookMutation, map[string]any{"id": w.ID, "in": map[string]any{"bearerToken": testJWT}})
-			wantError(t, resp, model.ErrBadUserInput, "")
+			wantError(t, resp, model.CodeBadUserInput, "")
 			if got := c.getWebhook(t, w.ID); got.HasBearerToken {
 				t.Errorf("after rejected update: hasBearerToken = true; want false")
 			}

@@ -84,7 +84,7 @@ func TestWebhookLifecycle(t *testing.T) {
 				t.Errorf("events = %s; want order.created", got)
 			}
 			resp := c.do(t, `mutation($id: ID!) { removeWebhookEvents(id: $id, events: ["order.created"]) { events } }`, map[string]any{"id": w.ID})
-			wantError(t, resp, model.ErrBadUserInput, "events")
+			wantError(t, resp, model.CodeBadUserInput, "events")
 		})
 
 		t.Run("RotateSecret", func(t *testing.T) {
@@ -112,7 +112,7 @@ func TestWebhookLifecycle(t *testing.T) {
 				t.Errorf("deleted webhook still returned: %+v", get.Webhook)
 			}
 			resp := c.do(t, `mutation($id: ID!) { deleteWebhook(id: $id) }`, map[string]any{"id": w.ID})
-			wantError(t, resp, model.ErrNotFound, "")
+			wantError(t, resp, model.CodeNotFound, "")
 		})
 	})
 }

@@ -5,8 +5,6 @@ package delivery
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -22,7 +20,7 @@ import (
 
 // Store is the persistence the engine needs; *store.Store implements it.
 type Store interface {
-	PublishEvent(ctx context.Context, ev *model.Event, match func(*model.Webhook) bool, take func(*model.Delivery, *model.Webhook)) (*model.Event, []*model.Delivery, bool, error)
+	PublishEvent(ctx context.Context, ev *model.Event, match func(*model.Webhook) bool, take func(*model.Delivery, *model.Webhook)) (*model.Event, []*model.Delivery, error)
 	PublishEvents(ctx context.Context, evs []*model.Event, match func(*model.Event, *model.Webhook) bool, take func(*model.Event, *model.Delivery, *model.Webhook)) ([][]*model.Delivery, error)
 	ClaimDeliveries(ctx context.Context, n int, lease time.Duration, exclude []string) ([]*model.Delivery, error)
 	ReleaseDeliveries(ctx context.Context, deliveries []*model.Delivery) error
@@ -32,6 +30,8 @@ type Store interface {
 	CancelDelivery(ctx context.Context, d *model.Delivery) error
 	CreatePing(ctx context.Context, ev *model.Event, d *model.Delivery) error
 	Webhook(ctx context.Context, owner, id string) (*model.Webhook, error)
+	Redeliver(ctx context.Context, owner, id string) (*model.Delivery, error)
+	ReplayFailed(ctx context.Context, owner, webhookID string, since time.Time) (int, error)
 }
 
 // Observer is told about every recorded attempt; *metrics.Metrics
@@ -87,7 +87,6 @@ const claimBatch = 100
 // concurrently with Run.
 type Engine struct {
 	store   Store
-	broker  Broker
 	cfg     Config
 	log     *slog.Logger
 	client  *http.Client
@@ -112,9 +111,8 @@ type Engine struct {
 	backlog atomic.Bool
 }
 
-// New returns an engine that reports every change to broker; call Run to
-// start delivering.
-func New(st Store, broker Broker, cfg Config, log *slog.Logger) *Engine {
+// New returns an engine on st; call Run to start delivering.
+func New(st Store, cfg Config, log *slog.Logger) *Engine {
 	def := DefaultConfig()
 	if cfg.Workers <= 0 {
 		cfg.Workers = def.Workers
@@ -144,7 +142,6 @@ func New(st Store, broker Broker, cfg Config, log *slog.Logger) *Engine {
 	}
 	return &Engine{
 		store:       st,
-		broker:      broker,
 		cfg:         cfg,
 		log:         log,
 		client:      NewClient(ClientOptions{Timeout: cfg.Timeout, AllowPrivate: cfg.AllowPrivateTargets, MaxConnsPerHost: cfg.Workers}),
@@ -163,7 +160,7 @@ const MaxPublishBatch = 100
 // webhook of owner, in one transaction, then hands the deliveries to the
 // workers. Concurrent calls without an idempotency key share transactions.
 func (e *Engine) Publish(ctx context.Context, owner string, in model.PublishEventInput) (*model.Event, error) {
-	p, err := e.prepare(ctx, owner, in, "")
+	p, err := e.prepare(ctx, owner, in)
 	if err != nil {
 		return nil, err
 	}
@@ -177,17 +174,17 @@ func (e *Engine) Publish(ctx context.Context, owner string, in model.PublishEven
 
 // PublishMany publishes up to MaxPublishBatch events in one transaction
 // (those with an idempotency key one by one) and returns them in order.
-// A validation error names the input: inputs[3].type.
+// A refused input comes back as an *InputError that says which.
 func (e *Engine) PublishMany(ctx context.Context, owner string, ins []*model.PublishEventInput) ([]*model.Event, error) {
 	if len(ins) == 0 || len(ins) > MaxPublishBatch {
-		return nil, model.InvalidField("inputs", "must hold 1 to %d events", MaxPublishBatch)
+		return nil, model.Errorf(model.CodeBadUserInput, "must hold 1 to %d events", MaxPublishBatch)
 	}
 	pubs := make([]*publication, len(ins))
 	var plain []*publication
 	for i, in := range ins {
-		p, err := e.prepare(ctx, owner, *in, fmt.Sprintf("inputs[%d].", i))
+		p, err := e.prepare(ctx, owner, *in)
 		if err != nil {
-			return nil, err
+			return nil, &InputError{Index: i, Err: err}
 		}
 		pubs[i] = p
 		if p.event.DedupKey == nil {
@@ -211,6 +208,15 @@ func (e *Engine) PublishMany(ctx context.Context, owner string, ins []*model.Pub
 	return events, nil
 }
 
+// InputError is an input of PublishMany that was refused; Err says why.
+type InputError struct {
+	Index int
+	Err   error
+}
+
+func (e *InputError) Error() string { return fmt.Sprintf("input %d: %v", e.Index, e.Err) }
+func (e *InputError) Unwrap() error { return e.Err }
+
 // publication is one event on its way into the database.
 type publication struct {
 	event   *model.Event
@@ -224,27 +230,26 @@ type publication struct {
 	done       chan struct{}
 }
 
-// prepare validates an input and builds its publication; field prefixes the
-// names of fields in errors.
-func (e *Engine) prepare(ctx context.Context, owner string, in model.PublishEventInput, field string) (*publication, error) {
-	if err := model.ValidateEventType(field+"type", in.Type); err != nil {
+// prepare validates an input and builds its publication.
+func (e *Engine) prepare(ctx context.Context, owner string, in model.PublishEventInput) (*publication, error) {
+	if err := model.ValidateEventType("type", in.Type); err != nil {
 		return nil, err
 	}
 	if strings.Contains(in.Type, model.WildcardEvent) {
-		return nil, model.InvalidField(field+"type", "must not contain %q: it is the wildcard of subscriptions", model.WildcardEvent)
+		return nil, model.InvalidField("type", "must not contain %q: it is the wildcard of subscriptions", model.WildcardEvent)
 	}
 	payload, err := model.DecodePayload(in.Payload)
 	if _, isObject := payload.(map[string]any); err != nil || !isObject {
-		return nil, model.InvalidField(field+"payload", "must be a JSON object")
+		return nil, model.InvalidField("payload", "must be a JSON object")
 	}
 	ev := &model.Event{ID: model.NewID(model.PrefixEvent), Owner: owner, Type: in.Type, Payload: in.Payload, RequestID: model.RequestID(ctx)}
 	if k := in.IdempotencyKey; k != nil {
 		if *k == "" || len(*k) > 255 || !utf8.ValidString(*k) {
-			return nil, model.InvalidField(field+"idempotencyKey", "must be 1 to 255 bytes of UTF-8")
+			return nil, model.InvalidField("idempotencyKey", "must be 1 to 255 bytes of UTF-8")
 		}
 		ev.IdempotencyKey, ev.DedupKey = k, k
 	}
-	return &publication{event: ev, payload: payload, token: newLeaseToken(), until: time.Now().UTC().Add(e.lease), done: make(chan struct{})}, nil
+	return &publication{event: ev, payload: payload, token: model.NewLeaseToken(), until: time.Now().UTC().Add(e.lease), done: make(chan struct{})}, nil
 }
 
 // match reports whether a webhook's filters accept the publication's payload.
@@ -274,7 +279,7 @@ func (e *Engine) unreserveAll(p *publication) {
 }
 
 func (e *Engine) publishIdempotent(ctx context.Context, p *publication) {
-	ev, deliveries, _, err := e.store.PublishEvent(ctx, p.event,
+	ev, deliveries, err := e.store.PublishEvent(ctx, p.event,
 		func(w *model.Webhook) bool { return e.match(p, w) },
 		func(d *model.Delivery, w *model.Webhook) { e.take(p, d, w) })
 	if err == nil {
@@ -283,19 +288,13 @@ func (e *Engine) publishIdempotent(ctx context.Context, p *publication) {
 	p.deliveries, p.err = deliveries, err
 }
 
-// complete hands a stored publication's leased deliveries to the workers
-// and tells subscribers about its deliveries.
+// complete hands a stored publication's leased deliveries to the workers.
+// The store has told subscribers of them already, so they hear of a
+// delivery's creation before a worker can report its next status.
 func (e *Engine) complete(ctx context.Context, p *publication) (*model.Event, error) {
 	e.unreserveAll(p)
 	if p.err != nil {
 		return nil, p.err
-	}
-	// Subscribers hear of the new deliveries before a worker can report
-	// their next status.
-	for _, d := range p.deliveries {
-		created := *d
-		created.LeaseToken = ""
-		e.Notify(ctx, Message{Owner: p.event.Owner, Delivery: &created})
 	}
 	var refused []*model.Delivery
 	for _, j := range p.taken {
@@ -311,7 +310,7 @@ func (e *Engine) complete(ctx context.Context, p *publication) (*model.Event, er
 	}
 	if len(p.deliveries) > len(p.taken) {
 		e.backlog.Store(true)
-		e.kick()
+		e.Wake()
 	}
 	return p.event, nil
 }
@@ -377,63 +376,43 @@ func (e *Engine) writePublications(ctx context.Context, batch []*publication) {
 	}
 }
 
-// newLeaseToken returns a random token that marks the deliveries of one lease.
-func newLeaseToken() string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// Notify reports a change to subscribers. It never fails the operation
-// that made the change: a broker error is logged.
-func (e *Engine) Notify(ctx context.Context, msg Message) {
-	if err := e.broker.Publish(ctx, msg); err != nil {
-		e.log.WarnContext(ctx, "notify subscribers", "err", err)
+// observe counts a batch of recorded attempts in the metrics and the debug
+// log; the store has told subscribers of them.
+func (e *Engine) observe(ctx context.Context, batch []model.AttemptRecord, recorded *model.Recorded) {
+	for _, rec := range batch {
+		var health model.HealthStatus
+		if w := recorded.Webhooks[rec.Delivery.WebhookID]; w != nil {
+			health = w.Health
+		}
+		e.cfg.Observer.ObserveAttempt(rec, health)
+		e.log.DebugContext(ctx, "delivery attempt", "request_id", rec.Attempt.RequestID, "delivery", rec.Attempt.DeliveryID, "webhook", rec.Attempt.WebhookID,
+			"event", rec.Attempt.EventID, "attempt", rec.Attempt.AttemptNumber, "outcome", rec.Attempt.Outcome,
+			"status_code", rec.Attempt.StatusCode, "duration_ms", rec.Attempt.DurationMs, "next", rec.Status)
 	}
 }
 
-// NotifyCancelled reports deliveries cancelled together, e.g. when their
-// webhook was disabled or deleted.
-func (e *Engine) NotifyCancelled(ctx context.Context, ds []*model.Delivery) {
-	for _, d := range ds {
-		e.Notify(ctx, Message{Owner: d.Owner, Delivery: d})
+// Redeliver queues one more attempt of the owner's delivery now and wakes
+// the workers; see Store.Redeliver.
+func (e *Engine) Redeliver(ctx context.Context, owner, id string) (*model.Delivery, error) {
+	d, err := e.store.Redeliver(ctx, owner, id)
+	if err == nil {
+		e.Wake()
 	}
+	return d, err
 }
 
-// notifyRecorded reports what recording batch changed: each attempt, with
-// its delivery and webhook, and the deliveries it cancelled.
-func (e *Engine) notifyRecorded(ctx context.Context, batch []model.AttemptRecord, recorded *model.Recorded) {
-	for i, rec := range batch {
-		e.notifyAttempt(ctx, rec, recorded.Deliveries[i], recorded.Webhooks[rec.Delivery.WebhookID])
+// ReplayFailed re-queues the failed deliveries of the owner's webhook
+// created since then and wakes the workers; it returns how many.
+func (e *Engine) ReplayFailed(ctx context.Context, owner, webhookID string, since time.Time) (int, error) {
+	n, err := e.store.ReplayFailed(ctx, owner, webhookID, since)
+	if err == nil && n > 0 {
+		e.Wake()
 	}
-	e.NotifyCancelled(ctx, recorded.Cancelled)
+	return n, err
 }
 
-// notifyAttempt reports a recorded attempt, the delivery if its status
-// changed, and the webhook if its health or enablement changed.
-func (e *Engine) notifyAttempt(ctx context.Context, rec model.AttemptRecord, d *model.Delivery, w *model.Webhook) {
-	var health model.HealthStatus
-	if w != nil {
-		health = w.Health
-	}
-	e.cfg.Observer.ObserveAttempt(rec, health)
-	e.log.DebugContext(ctx, "delivery attempt", "request_id", rec.Attempt.RequestID, "delivery", rec.Attempt.DeliveryID, "webhook", rec.Attempt.WebhookID,
-		"event", rec.Attempt.EventID, "attempt", rec.Attempt.AttemptNumber, "outcome", rec.Attempt.Outcome,
-		"status_code", rec.Attempt.StatusCode, "duration_ms", rec.Attempt.DurationMs, "next", rec.Status)
-	e.Notify(ctx, Message{Owner: rec.Attempt.Owner, Attempt: rec.Attempt})
-	if d != nil && d.Status != rec.Delivery.Status {
-		e.Notify(ctx, Message{Owner: d.Owner, Delivery: d})
-	}
-	if w != nil && (w.Health != rec.Webhook.Health || w.Enabled != rec.Webhook.Enabled) {
-		e.Notify(ctx, Message{Owner: w.Owner, Webhook: w})
-	}
-}
-
-// Wake tells the engine that deliveries are due now, e.g. after a redelivery.
-func (e *Engine) Wake() { e.kick() }
-
-// kick asks for a claim round without blocking.
-func (e *Engine) kick() {
+// Wake asks for a claim round without blocking: deliveries are due now.
+func (e *Engine) Wake() {
 	select {
 	case e.wake <- struct{}{}:
 	default:
@@ -658,7 +637,7 @@ func (e *Engine) finish(d *model.Delivery) {
 	}
 	e.mu.Unlock()
 	if e.backlog.Load() {
-		e.kick()
+		e.Wake()
 	}
 }
 
@@ -727,11 +706,7 @@ func (e *Engine) deliver(j job, records chan<- model.AttemptRecord) {
 	if j.webhook == nil || !j.webhook.Enabled || j.event == nil {
 		if err := e.store.CancelDelivery(ctx, j.delivery); err != nil {
 			e.log.Error("cancel delivery", "delivery", j.delivery.ID, "err", err)
-			return
 		}
-		cancelled := *j.delivery
-		cancelled.Status, cancelled.NextAttemptAt = model.DeliveryStatusCancelled, nil
-		e.Notify(ctx, Message{Owner: cancelled.Owner, Delivery: &cancelled})
 		return
 	}
 	rec := e.attempt(ctx, j, false)
@@ -760,7 +735,7 @@ func (e *Engine) Ping(ctx context.Context, owner, webhookID string) (*model.Ping
 	if err != nil {
 		return nil, err
 	}
-	e.notifyRecorded(ctx, batch, recorded)
+	e.observe(ctx, batch, recorded)
 	updated := recorded.Webhooks[w.ID]
 	res := &model.PingResult{WebhookID: w.ID, Health: w.Health, StatusCode: rec.Attempt.StatusCode, DurationMs: rec.Attempt.DurationMs, Error: rec.Attempt.Error}
 	if updated != nil {

@@ -40,7 +40,7 @@ func (e *Engine) recordLoop(records <-chan model.AttemptRecord) {
 
 // flush records a batch, retrying with backoff through a short outage, so
 // that deliveries already made are not sent again when the database returns;
-// then it tells subscribers and schedules the retries.
+// then it counts them and schedules the retries.
 func (e *Engine) flush(batch []model.AttemptRecord) {
 	ctx := context.Background()
 	deadline := time.Now().Add(recordRetries)
@@ -61,10 +61,10 @@ func (e *Engine) flush(batch []model.AttemptRecord) {
 		e.log.Warn("record attempts, retrying", "attempts", len(batch), "retry_in", wait, "err", err)
 		time.Sleep(wait)
 	}
-	e.notifyRecorded(ctx, batch, recorded)
+	e.observe(ctx, batch, recorded)
 	for _, rec := range batch {
 		if t := rec.NextAttemptAt; t != nil {
-			time.AfterFunc(time.Until(*t), e.kick)
+			time.AfterFunc(time.Until(*t), e.Wake)
 		}
 	}
 }

@@ -24,7 +24,7 @@ import (
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *model.ApiKey) (ret graphql.Marshaler) {
+func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -47,7 +47,7 @@ func (ec *executionContext) fieldContext_ApiKey_id(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "ID")
 }
 
-func (ec *executionContext) _ApiKey_owner(ctx context.Context, field graphql.CollectedField, obj *model.ApiKey) (ret graphql.Marshaler) {
+func (ec *executionContext) _ApiKey_owner(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -70,7 +70,7 @@ func (ec *executionContext) fieldContext_ApiKey_owner(_ context.Context, field g
 	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "String")
 }
 
-func (ec *executionContext) _ApiKey_name(ctx context.Context, field graphql.CollectedField, obj *model.ApiKey) (ret graphql.Marshaler) {
+func (ec *executionContext) _ApiKey_name(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -93,7 +93,7 @@ func (ec *executionContext) fieldContext_ApiKey_name(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "String")
 }
 
-func (ec *executionContext) _ApiKey_role(ctx context.Context, field graphql.CollectedField, obj *model.ApiKey) (ret graphql.Marshaler) {
+func (ec *executionContext) _ApiKey_role(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -116,7 +116,7 @@ func (ec *executionContext) fieldContext_ApiKey_role(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "ApiKeyRole")
 }
 
-func (ec *executionContext) _ApiKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.ApiKey) (ret graphql.Marshaler) {
+func (ec *executionContext) _ApiKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -151,8 +151,8 @@ func (ec *executionContext) _CreateApiKeyPayload_apiKey(ctx context.Context, fie
 			return obj.APIKey, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ApiKey) graphql.Marshaler {
-			return ec.marshalNApiKey2ᚖgithubᚗcomᚋhooklineᚋhooklineᚋmodelᚐApiKey(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚖgithubᚗcomᚋhooklineᚋhooklineᚋmodelᚐAPIKey(ctx, selections, v)
 		},
 		true,
 		true,
@@ -208,7 +208,7 @@ func (ec *executionContext) fieldContext_CreateApiKeyPayload_key(_ context.Conte
 
 var apiKeyImplementors = []string{"ApiKey", "Node"}
 
-func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, obj *model.ApiKey) graphql.Marshaler {
+func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, obj *model.APIKey) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -301,7 +301,7 @@ func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.Se
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNApiKey2ᚖgithubᚗcomᚋhooklineᚋhooklineᚋmodelᚐApiKey(ctx context.Context, sel ast.SelectionSet, v *model.ApiKey) graphql.Marshaler {
+func (ec *executionContext) marshalNApiKey2ᚖgithubᚗcomᚋhooklineᚋhooklineᚋmodelᚐAPIKey(ctx context.Context, sel ast.SelectionSet, v *model.APIKey) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ApiKey!")
 		return graphql.Null

@@ -35,7 +35,7 @@ type MutationResolver interface {
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
-	Me(ctx context.Context) (*model.ApiKey, error)
+	Me(ctx context.Context) (*model.APIKey, error)
 	Delivery(ctx context.Context, id string) (*model.Delivery, error)
 	Deliveries(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.DeliveryFilter) (*model.DeliveryConnection, error)
 	Event(ctx context.Context, id string) (*model.Event, error)
@@ -1144,8 +1144,8 @@ func (ec *executionContext) _Query_me(ctx context.Context, field graphql.Collect
 			return ec.Resolvers.Query().Me(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ApiKey) graphql.Marshaler {
-			return ec.marshalNApiKey2ᚖgithubᚗcomᚋhooklineᚋhooklineᚋmodelᚐApiKey(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚖgithubᚗcomᚋhooklineᚋhooklineᚋmodelᚐAPIKey(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1544,9 +1544,9 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Delivery(ctx, sel, obj)
-	case model.ApiKey:
+	case model.APIKey:
 		return ec._ApiKey(ctx, sel, &obj)
-	case *model.ApiKey:
+	case *model.APIKey:
 		if obj == nil {
 			return graphql.Null
 		}

@@ -11,9 +11,9 @@ import (
 // APIKeyPrefix starts every API key secret, so leaked keys are recognisable.
 const APIKeyPrefix = "hkl_"
 
-// ApiKey is a credential. Everything a key creates belongs to its Owner.
+// APIKey is a credential. Everything a key creates belongs to its Owner.
 // Only the SHA-256 of the key is stored.
-type ApiKey struct {
+type APIKey struct {
 	ID        string     `gorm:"primaryKey;size:40"`
 	Owner     string     `gorm:"size:128;not null;index"`
 	Name      *string    `gorm:"size:256"`
@@ -23,10 +23,10 @@ type ApiKey struct {
 	RevokedAt *time.Time
 }
 
-func (ApiKey) IsNode() {}
+func (APIKey) IsNode() {}
 
 // IsAdmin reports whether the key may manage API keys.
-func (k *ApiKey) IsAdmin() bool { return k.Role == ApiKeyRoleAdmin }
+func (k *APIKey) IsAdmin() bool { return k.Role == ApiKeyRoleAdmin }
 
 // NewAPIKeySecret returns a fresh random API key.
 func NewAPIKeySecret() string {

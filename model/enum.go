@@ -85,11 +85,11 @@ type enum interface {
 func unmarshalEnum[E enum](v any, dst *E, name string) error {
 	s, ok := v.(string)
 	if !ok {
-		return Errorf(ErrBadUserInput, "%s must be a string", name)
+		return Errorf(CodeBadUserInput, "%s must be a string", name)
 	}
 	e := E(s)
 	if !e.IsValid() {
-		return Errorf(ErrBadUserInput, "%q is not a valid %s", s, name)
+		return Errorf(CodeBadUserInput, "%q is not a valid %s", s, name)
 	}
 	*dst = e
 	return nil

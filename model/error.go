@@ -9,14 +9,16 @@ import (
 
 // Error codes, as clients see them in a GraphQL error's extensions.code.
 const (
-	ErrUnauthenticated = "UNAUTHENTICATED"
-	ErrForbidden       = "FORBIDDEN"
-	ErrNotFound        = "NOT_FOUND"
-	ErrBadUserInput    = "BAD_USER_INPUT"
-	ErrConflict        = "CONFLICT"
-	ErrUnavailable     = "UNAVAILABLE"
-	ErrRateLimited     = "RATE_LIMITED"
-	ErrInternal        = "INTERNAL"
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	CodeForbidden       = "FORBIDDEN"
+	CodeNotFound        = "NOT_FOUND"
+	CodeBadUserInput    = "BAD_USER_INPUT"
+	CodeConflict        = "CONFLICT"
+	CodeUnavailable     = "UNAVAILABLE"
+	CodeRateLimited     = "RATE_LIMITED"
+	CodeInternal        = "INTERNAL"
+	// CodeSlowSubscriber ends a subscription that fell too far behind.
+	CodeSlowSubscriber = "SLOW_SUBSCRIBER"
 )
 
 // Error is an application error whose Code and Message are safe to show a
@@ -41,7 +43,7 @@ func Errorf(code, format string, args ...any) *Error {
 
 // InvalidField returns a BAD_USER_INPUT error naming the field at fault.
 func InvalidField(field, format string, args ...any) *Error {
-	return &Error{Code: ErrBadUserInput, Field: field, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: CodeBadUserInput, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, INTERNAL for
@@ -54,5 +56,35 @@ func ErrorCode(err error) string {
 	if errors.As(err, &e) {
 		return e.Code
 	}
-	return ErrInternal
+	return CodeInternal
+}
+
+// AtField returns err as the fault of the input named field: an *Error of
+// code BAD_USER_INPUT gets field put before its own field, if any
+// (AtField("inputs[3]", type error) names "inputs[3].type"). Other errors
+// come back as they are.
+func AtField(field string, err error) error {
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeBadUserInput {
+		return err
+	}
+	at := *e
+	at.Field = field
+	if e.Field != "" {
+		at.Field = field + "." + e.Field
+	}
+	return &at
+}
+
+// PublicMessage returns what a client may read of err: an *Error's message,
+// after its field if it names one, or "internal error" for anything else.
+func PublicMessage(err error) string {
+	var e *Error
+	if !errors.As(err, &e) {
+		return "internal error"
+	}
+	if e.Field != "" {
+		return e.Field + " " + e.Message
+	}
+	return e.Message
 }

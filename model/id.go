@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/binary"
+	"encoding/hex"
 	"strings"
 	"time"
 )
@@ -52,3 +53,13 @@ func ValidID(id, prefix string) bool {
 	_, err := idEncoding.DecodeString(body)
 	return err == nil
 }
+
+// RandomHex returns n random bytes in hex: request IDs, lease tokens.
+func RandomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// NewLeaseToken returns a token that marks the deliveries of one lease.
+func NewLeaseToken() string { return RandomHex(8) }

@@ -15,7 +15,7 @@ type JSON json.RawMessage
 func (j *JSON) UnmarshalGQL(v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return Errorf(ErrBadUserInput, "not a JSON value: %v", err)
+		return Errorf(CodeBadUserInput, "not a JSON value: %v", err)
 	}
 	*j = b
 	return nil

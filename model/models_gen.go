@@ -21,7 +21,7 @@ type AttemptFilter struct {
 }
 
 type CreateAPIKeyPayload struct {
-	APIKey *ApiKey `json:"apiKey"`
+	APIKey *APIKey `json:"apiKey"`
 	// The key itself; this is the only time it is shown.
 	Key string `json:"key"`
 }

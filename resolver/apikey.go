@@ -6,14 +6,14 @@ import (
 
 // newAPIKey builds an API key and returns it with its secret, which is
 // stored only as a hash.
-func newAPIKey(owner string, name *string, role *model.ApiKeyRole) (*model.ApiKey, string, error) {
+func newAPIKey(owner string, name *string, role *model.ApiKeyRole) (*model.APIKey, string, error) {
 	if err := model.ValidateOwner(owner); err != nil {
 		return nil, "", err
 	}
 	if name != nil && len(*name) > 256 {
 		return nil, "", model.InvalidField("name", "must be at most 256 bytes")
 	}
-	k := &model.ApiKey{ID: model.NewID(model.PrefixAPIKey), Owner: owner, Name: name, Role: model.ApiKeyRoleMember}
+	k := &model.APIKey{ID: model.NewID(model.PrefixAPIKey), Owner: owner, Name: name, Role: model.ApiKeyRoleMember}
 	setIf(&k.Role, role)
 	secret := model.NewAPIKeySecret()
 	k.Hash = model.HashAPIKey(secret)
@@ -23,7 +23,7 @@ func newAPIKey(owner string, name *string, role *model.ApiKeyRole) (*model.ApiKe
 // nullIfNotFound turns NOT_FOUND into a null result, for queries that return
 // null for what does not exist or belongs to another owner.
 func nullIfNotFound[T any](v *T, err error) (*T, error) {
-	if model.ErrorCode(err) == model.ErrNotFound {
+	if model.ErrorCode(err) == model.CodeNotFound {
 		return nil, nil
 	}
 	return v, err

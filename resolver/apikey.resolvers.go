@@ -38,6 +38,6 @@ func (r *mutationResolver) RevokeAPIKey(ctx context.Context, id string) (string,
 }
 
 // Me is the resolver for the me field.
-func (r *queryResolver) Me(ctx context.Context) (*model.ApiKey, error) {
-	return Caller(ctx)
+func (r *queryResolver) Me(ctx context.Context) (*model.APIKey, error) {
+	return caller(ctx)
 }

@@ -9,7 +9,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/graph"
 	"github.com/hookline/hookline/model"
 )
@@ -48,14 +47,8 @@ func (r *mutationResolver) Redeliver(ctx context.Context, deliveryID string) (*m
 	if err != nil {
 		return nil, err
 	}
-	d, err := r.Store.Redeliver(ctx, owner, deliveryID)
-	if err != nil {
-		return nil, err
-	}
-	// Tell subscribers before a worker can report the next status.
-	r.Engine.Notify(ctx, delivery.Message{Owner: owner, Delivery: d})
-	r.Engine.Wake()
-	return d, nil
+	d, err := r.Engine.Redeliver(ctx, owner, deliveryID)
+	return d, model.AtField("deliveryId", err)
 }
 
 // ReplayFailedDeliveries is the resolver for the replayFailedDeliveries field.
@@ -64,12 +57,8 @@ func (r *mutationResolver) ReplayFailedDeliveries(ctx context.Context, webhookID
 	if err != nil {
 		return 0, err
 	}
-	n, err := r.Store.ReplayFailed(ctx, owner, webhookID, since)
-	if err != nil {
-		return 0, err
-	}
-	r.Engine.Wake()
-	return n, nil
+	n, err := r.Engine.ReplayFailed(ctx, owner, webhookID, since)
+	return n, model.AtField("webhookId", err)
 }
 
 // PingWebhook is the resolver for the pingWebhook field.

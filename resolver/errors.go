@@ -21,21 +21,18 @@ func (r *Resolver) PresentError(ctx context.Context, err error) *gqlerror.Error 
 	var appErr *model.Error
 	switch {
 	case errors.As(err, &appErr):
-		gqlErr.Message = appErr.Message
-		if appErr.Field != "" {
-			gqlErr.Message = appErr.Field + " " + appErr.Message
-		}
+		gqlErr.Message = model.PublicMessage(err)
 		gqlErr.Extensions = map[string]any{"code": appErr.Code}
 		if appErr.Field != "" {
 			gqlErr.Extensions["field"] = appErr.Field
 		}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		gqlErr.Message = "request cancelled or timed out"
-		gqlErr.Extensions = map[string]any{"code": model.ErrUnavailable}
+		gqlErr.Extensions = map[string]any{"code": model.CodeUnavailable}
 	case store.IsUnavailable(err):
 		r.Logger.WarnContext(ctx, "database unavailable", "path", gqlErr.Path.String(), "err", err)
 		gqlErr.Message = "the database is unavailable; retry shortly (publishEvent with the same idempotencyKey is safe to retry)"
-		gqlErr.Extensions = map[string]any{"code": model.ErrUnavailable}
+		gqlErr.Extensions = map[string]any{"code": model.CodeUnavailable}
 	case gqlErr.Err == nil:
 		// Parse and validation errors raised by gqlgen itself describe the
 		// request, so the client sees them as they are.
@@ -43,12 +40,12 @@ func (r *Resolver) PresentError(ctx context.Context, err error) *gqlerror.Error 
 			gqlErr.Extensions = map[string]any{}
 		}
 		if _, ok := gqlErr.Extensions["code"]; !ok {
-			gqlErr.Extensions["code"] = model.ErrBadUserInput
+			gqlErr.Extensions["code"] = model.CodeBadUserInput
 		}
 	default:
 		r.Logger.ErrorContext(ctx, "graphql operation failed", "path", gqlErr.Path.String(), "err", err)
-		gqlErr.Message = "internal error"
-		gqlErr.Extensions = map[string]any{"code": model.ErrInternal}
+		gqlErr.Message = model.PublicMessage(err)
+		gqlErr.Extensions = map[string]any{"code": model.CodeInternal}
 	}
 	return gqlErr
 }

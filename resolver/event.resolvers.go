@@ -34,7 +34,8 @@ func (r *mutationResolver) PublishEvents(ctx context.Context, inputs []*model.Pu
 	if err != nil {
 		return nil, err
 	}
-	return r.Engine.PublishMany(ctx, owner, inputs)
+	events, err := r.Engine.PublishMany(ctx, owner, inputs)
+	return events, inputsError(err)
 }
 
 // Event is the resolver for the event field.

@@ -1,22 +1,10 @@
 package resolver
 
 import (
-	"context"
 	"slices"
 
-	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/model"
 )
-
-// notifyWebhook reports a webhook changed through the API, and the
-// deliveries the change cancelled, to subscribers.
-func (r *Resolver) notifyWebhook(ctx context.Context, w *model.Webhook, cancelled []*model.Delivery, err error) (*model.Webhook, error) {
-	if err == nil {
-		r.Engine.Notify(ctx, delivery.Message{Owner: w.Owner, Webhook: w})
-		r.Engine.NotifyCancelled(ctx, cancelled)
-	}
-	return w, err
-}
 
 // newWebhook builds a webhook from create input, filling in defaults and a
 // generated secret, and validates it.

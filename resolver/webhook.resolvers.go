@@ -26,7 +26,6 @@ func (r *mutationResolver) CreateWebhook(ctx context.Context, input model.Create
 	if err := r.Store.CreateWebhook(ctx, w); err != nil {
 		return nil, err
 	}
-	r.notifyWebhook(ctx, w, nil, nil)
 	return &model.CreateWebhookPayload{Webhook: w, Secret: w.Secret}, nil
 }
 
@@ -36,8 +35,7 @@ func (r *mutationResolver) UpdateWebhook(ctx context.Context, id string, input m
 	if err != nil {
 		return nil, err
 	}
-	w, cancelled, err := r.Store.UpdateWebhook(ctx, owner, id, func(w *model.Webhook) error { return applyUpdate(w, input) })
-	return r.notifyWebhook(ctx, w, cancelled, err)
+	return r.Store.UpdateWebhook(ctx, owner, id, func(w *model.Webhook) error { return applyUpdate(w, input) })
 }
 
 // RemoveWebhookEvents is the resolver for the removeWebhookEvents field.
@@ -46,8 +44,7 @@ func (r *mutationResolver) RemoveWebhookEvents(ctx context.Context, id string, e
 	if err != nil {
 		return nil, err
 	}
-	w, cancelled, err := r.Store.UpdateWebhook(ctx, owner, id, func(w *model.Webhook) error { return removeEvents(w, events) })
-	return r.notifyWebhook(ctx, w, cancelled, err)
+	return r.Store.UpdateWebhook(ctx, owner, id, func(w *model.Webhook) error { return removeEvents(w, events) })
 }
 
 // RotateWebhookSecret is the resolver for the rotateWebhookSecret field.
@@ -56,11 +53,11 @@ func (r *mutationResolver) RotateWebhookSecret(ctx context.Context, id string) (
 	if err != nil {
 		return nil, err
 	}
-	w, cancelled, err := r.Store.UpdateWebhook(ctx, owner, id, func(w *model.Webhook) error {
+	w, err := r.Store.UpdateWebhook(ctx, owner, id, func(w *model.Webhook) error {
 		w.RotateSecret(model.NewSecret(), time.Now())
 		return nil
 	})
-	if _, err := r.notifyWebhook(ctx, w, cancelled, err); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	return &model.CreateWebhookPayload{Webhook: w, Secret: w.Secret}, nil
@@ -72,11 +69,9 @@ func (r *mutationResolver) DeleteWebhook(ctx context.Context, id string) (string
 	if err != nil {
 		return "", err
 	}
-	cancelled, err := r.Store.DeleteWebhook(ctx, owner, id)
-	if err != nil {
+	if err := r.Store.DeleteWebhook(ctx, owner, id); err != nil {
 		return "", err
 	}
-	r.Engine.NotifyCancelled(ctx, cancelled)
 	return id, nil
 }
 

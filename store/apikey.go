@@ -12,7 +12,7 @@ import (
 )
 
 // CreateAPIKey stores a new API key; k.ID and k.Hash must be set.
-func (s *Store) CreateAPIKey(ctx context.Context, k *model.ApiKey) error {
+func (s *Store) CreateAPIKey(ctx context.Context, k *model.APIKey) error {
 	return translate("create api key", s.writing(ctx, func() error { return s.db.WithContext(ctx).Create(k).Error }))
 }
 
@@ -22,12 +22,12 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *model.ApiKey) error {
 const keyCacheTTL = 2 * time.Second
 
 type cachedKey struct {
-	key     *model.ApiKey
+	key     *model.APIKey
 	expires time.Time
 }
 
 // APIKeyByHash returns the unrevoked key with that hash, or UNAUTHENTICATED.
-func (s *Store) APIKeyByHash(ctx context.Context, hash string) (*model.ApiKey, error) {
+func (s *Store) APIKeyByHash(ctx context.Context, hash string) (*model.APIKey, error) {
 	s.keyMu.Lock()
 	c, ok := s.keys[hash]
 	s.keyMu.Unlock()
@@ -46,11 +46,11 @@ func (s *Store) APIKeyByHash(ctx context.Context, hash string) (*model.ApiKey, e
 	return k, err
 }
 
-func (s *Store) apiKeyByHash(ctx context.Context, hash string) (*model.ApiKey, error) {
-	var k model.ApiKey
+func (s *Store) apiKeyByHash(ctx context.Context, hash string) (*model.APIKey, error) {
+	var k model.APIKey
 	err := s.db.WithContext(ctx).Where("hash = ? AND revoked_at IS NULL", hash).Take(&k).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, model.Errorf(model.ErrUnauthenticated, "invalid or revoked API key")
+		return nil, model.Errorf(model.CodeUnauthenticated, "invalid or revoked API key")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("look up api key: %w", err)
@@ -60,15 +60,15 @@ func (s *Store) apiKeyByHash(ctx context.Context, hash string) (*model.ApiKey, e
 
 // APIKey returns the unrevoked key with that ID. An empty owner matches any
 // owner (for admins); otherwise another owner's key is NOT_FOUND.
-func (s *Store) APIKey(ctx context.Context, owner, id string) (*model.ApiKey, error) {
+func (s *Store) APIKey(ctx context.Context, owner, id string) (*model.APIKey, error) {
 	q := s.db.WithContext(ctx).Where("id = ? AND revoked_at IS NULL", id)
 	if owner != "" {
 		q = q.Where("owner = ?", owner)
 	}
-	var k model.ApiKey
+	var k model.APIKey
 	if err := q.Take(&k).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, model.Errorf(model.ErrNotFound, "API key %s not found", id)
+			return nil, model.Errorf(model.CodeNotFound, "API key %s not found", id)
 		}
 		return nil, fmt.Errorf("get api key: %w", err)
 	}
@@ -88,17 +88,17 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
 		}
 	}()
 	return s.transaction(ctx, func(tx *gorm.DB) error {
-		var k model.ApiKey
+		var k model.APIKey
 		err := tx.Where("id = ? AND revoked_at IS NULL", id).Take(&k).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return model.Errorf(model.ErrNotFound, "API key %s not found", id)
+			return model.Errorf(model.CodeNotFound, "API key %s not found", id)
 		}
 		if err != nil {
 			return fmt.Errorf("revoke api key: %w", err)
 		}
 		if k.IsAdmin() {
 			var admins int64
-			err := tx.Model(&model.ApiKey{}).Where("role = ? AND revoked_at IS NULL", model.ApiKeyRoleAdmin).Count(&admins).Error
+			err := tx.Model(&model.APIKey{}).Where("role = ? AND revoked_at IS NULL", model.ApiKeyRoleAdmin).Count(&admins).Error
 			if err != nil {
 				return fmt.Errorf("revoke api key: %w", err)
 			}
@@ -118,7 +118,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
 // CountAPIKeys counts every API key ever created, revoked ones included.
 func (s *Store) CountAPIKeys(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.db.WithContext(ctx).Model(&model.ApiKey{}).Count(&n).Error; err != nil {
+	if err := s.db.WithContext(ctx).Model(&model.APIKey{}).Count(&n).Error; err != nil {
 		return 0, fmt.Errorf("count api keys: %w", err)
 	}
 	return n, nil
@@ -126,9 +126,9 @@ func (s *Store) CountAPIKeys(ctx context.Context) (int64, error) {
 
 // EnsureAPIKey stores k unless a key with the same hash exists; a revoked one
 // is reinstated. It lets a configured admin key work without being generated.
-func (s *Store) EnsureAPIKey(ctx context.Context, k *model.ApiKey) error {
+func (s *Store) EnsureAPIKey(ctx context.Context, k *model.APIKey) error {
 	return s.transaction(ctx, func(tx *gorm.DB) error {
-		var existing model.ApiKey
+		var existing model.APIKey
 		err := tx.Where("hash = ?", k.Hash).Take(&existing).Error
 		switch {
 		case errors.Is(err, gorm.ErrRecordNotFound):

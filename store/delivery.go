@@ -37,7 +37,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, n int, lease time.Duration,
 			}
 			ids := make([]string, len(claimed))
 			until := t.Add(lease)
-			token := randomHex(8)
+			token := model.NewLeaseToken()
 			for i, d := range claimed {
 				ids[i] = d.ID
 				d.NextAttemptAt, d.LeaseToken = &until, token
@@ -104,10 +104,12 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, deliveries []*model.Deliv
 // moves to its new state if its lease is still held (a redelivery or
 // cancellation meanwhile wins), and its webhook's health is updated in
 // attempt order; a webhook it disables has its unfinished deliveries
-// cancelled.
+// cancelled. It tells of each attempt and its delivery, of each webhook
+// whose health or enablement changed, and of the cancelled deliveries.
 func (s *Store) RecordAttempts(ctx context.Context, batch []model.AttemptRecord) (*model.Recorded, error) {
 	out := make([]*model.Delivery, len(batch))
 	var hooks map[string]*model.Webhook
+	var changed []*model.Webhook
 	var cancelled []*model.Delivery
 	err := retryDeadlocks(ctx, func() error {
 		return s.transaction(ctx, func(tx *gorm.DB) error {
@@ -123,7 +125,7 @@ func (s *Store) RecordAttempts(ctx context.Context, batch []model.AttemptRecord)
 				return err
 			}
 			var err error
-			hooks, cancelled, err = updateHealth(tx, batch, t)
+			hooks, changed, cancelled, err = updateHealth(tx, batch, t)
 			return err
 		})
 	})
@@ -135,6 +137,14 @@ func (s *Store) RecordAttempts(ctx context.Context, batch []model.AttemptRecord)
 			return nil, err
 		}
 	}
+	for i, rec := range batch {
+		s.notify(ctx, model.AttemptRecorded(rec.Attempt))
+		s.notifyDeliveries(ctx, out[i:i+1])
+	}
+	for _, w := range changed {
+		s.notify(ctx, model.WebhookChanged(w))
+	}
+	s.notifyDeliveries(ctx, cancelled)
 	return &model.Recorded{Deliveries: out, Webhooks: hooks, Cancelled: cancelled}, nil
 }
 
@@ -275,9 +285,11 @@ func (c *caseExpr) add(id string, v any) {
 func (c *caseExpr) expr() clause.Expr { return gorm.Expr(c.sql.String()+" END", c.args...) }
 
 // updateHealth counts the attempts against their webhooks, in order:
-// health, consecutive failures, automatic disabling. Webhooks are locked in
-// ID order so that concurrent batches cannot deadlock.
-func updateHealth(tx *gorm.DB, batch []model.AttemptRecord, t time.Time) (map[string]*model.Webhook, []*model.Delivery, error) {
+// health, consecutive failures, automatic disabling. It returns the
+// webhooks by ID, those whose health or enablement changed, and the
+// deliveries it cancelled. Webhooks are locked in ID order so that
+// concurrent batches cannot deadlock.
+func updateHealth(tx *gorm.DB, batch []model.AttemptRecord, t time.Time) (hooks map[string]*model.Webhook, changed []*model.Webhook, cancelled []*model.Delivery, err error) {
 	ids := make([]string, 0, len(batch))
 	for _, rec := range batch {
 		if !slices.Contains(ids, rec.Delivery.WebhookID) {
@@ -286,13 +298,19 @@ func updateHealth(tx *gorm.DB, batch []model.AttemptRecord, t time.Time) (map[st
 	}
 	slices.Sort(ids)
 	var rows []*model.Webhook
-	err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Where("id IN ?", ids).Order("id").Find(&rows).Error
+	err = tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Where("id IN ?", ids).Order("id").Find(&rows).Error
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	hooks := make(map[string]*model.Webhook, len(rows))
+	type state struct {
+		health  model.HealthStatus
+		enabled bool
+	}
+	before := make(map[string]state, len(rows))
+	hooks = make(map[string]*model.Webhook, len(rows))
 	for _, w := range rows {
 		hooks[w.ID] = w
+		before[w.ID] = state{w.Health, w.Enabled}
 	}
 	var disabled []string
 	for _, rec := range batch {
@@ -308,18 +326,20 @@ func updateHealth(tx *gorm.DB, batch []model.AttemptRecord, t time.Time) (map[st
 		w.UpdatedAt = t
 		if err := tx.Select("last_delivery_at", "consecutive_failures", "failing_since", "health", "enabled", "disabled_reason", "updated_at").
 			Save(w).Error; err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
+		}
+		if before[w.ID] != (state{w.Health, w.Enabled}) {
+			changed = append(changed, w)
 		}
 	}
-	var cancelled []*model.Delivery
 	for _, id := range disabled {
 		ds, err := cancelPending(tx, id, t)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		cancelled = append(cancelled, ds...)
 	}
-	return hooks, cancelled, nil
+	return hooks, changed, cancelled, nil
 }
 
 // applyAttempt counts one attempt against w and reports whether it
@@ -381,14 +401,24 @@ func cancelledAt(t time.Time) map[string]any {
 }
 
 // CancelDelivery marks a claimed delivery cancelled, for a delivery whose
-// webhook is gone or disabled.
+// webhook is gone or disabled, and tells of it. A delivery whose lease
+// changed hands meanwhile is left alone.
 func (s *Store) CancelDelivery(ctx context.Context, d *model.Delivery) error {
+	t := now()
+	var held bool
 	err := s.writing(ctx, func() error {
-		return s.db.WithContext(ctx).Model(&model.Delivery{}).Where("id = ? AND lease_token = ?", d.ID, d.LeaseToken).
-			Updates(cancelledAt(now())).Error
+		res := s.db.WithContext(ctx).Model(&model.Delivery{}).Where("id = ? AND lease_token = ?", d.ID, d.LeaseToken).
+			Updates(cancelledAt(t))
+		held = res.RowsAffected == 1
+		return res.Error
 	})
 	if err != nil {
 		return fmt.Errorf("cancel delivery %s: %w", d.ID, err)
+	}
+	if held {
+		cancelled := *d
+		cancelled.Status, cancelled.NextAttemptAt, cancelled.UpdatedAt = model.DeliveryStatusCancelled, nil, t
+		s.notifyDeliveries(ctx, []*model.Delivery{&cancelled})
 	}
 	return nil
 }
@@ -401,7 +431,7 @@ func (s *Store) Delivery(ctx context.Context, owner, id string) (*model.Delivery
 // Deliveries returns a page of the owner's deliveries, newest first.
 func (s *Store) Deliveries(ctx context.Context, owner string, filter model.DeliveryFilter, args model.PageArgs) (*model.DeliveryConnection, error) {
 	if filter.Status != nil && !filter.Status.IsValid() {
-		return nil, model.InvalidField("filter.status", "is not a delivery status")
+		return nil, model.InvalidField("status", "is not a delivery status")
 	}
 	base := func() *gorm.DB {
 		index := "idx_deliveries_owner_created"
@@ -450,14 +480,14 @@ func (s *Store) Attempt(ctx context.Context, owner, id string) (*model.DeliveryA
 }
 
 // Redeliver queues one more attempt of the owner's delivery now, whatever
-// its status. A delivery whose webhook is deleted or disabled cannot be
-// redelivered.
+// its status, and tells of it. A delivery whose webhook is deleted or
+// disabled cannot be redelivered (BAD_USER_INPUT).
 func (s *Store) Redeliver(ctx context.Context, owner, id string) (*model.Delivery, error) {
 	d, err := s.Delivery(ctx, owner, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.requireEnabled(ctx, owner, d.WebhookID, "deliveryId"); err != nil {
+	if err := s.requireEnabled(ctx, owner, d.WebhookID); err != nil {
 		return nil, err
 	}
 	t := now()
@@ -472,49 +502,73 @@ func (s *Store) Redeliver(ctx context.Context, owner, id string) (*model.Deliver
 	if err != nil {
 		return nil, fmt.Errorf("redeliver: %w", err)
 	}
-	return s.Delivery(ctx, owner, id)
+	if d, err = s.Delivery(ctx, owner, id); err != nil {
+		return nil, err
+	}
+	s.notifyDeliveries(ctx, []*model.Delivery{d})
+	return d, nil
 }
 
 // ReplayFailed re-queues every DEAD or RETRYING delivery of the owner's
-// webhook created at or after since, and returns how many.
+// webhook created at or after since, tells of each, and returns how many.
+// A deleted or disabled webhook cannot be replayed (BAD_USER_INPUT).
 func (s *Store) ReplayFailed(ctx context.Context, owner, webhookID string, since time.Time) (int, error) {
-	if err := s.requireEnabled(ctx, owner, webhookID, "webhookId"); err != nil {
+	if err := s.requireEnabled(ctx, owner, webhookID); err != nil {
 		return 0, err
 	}
-	t := now()
-	var replayed int64
-	err := s.writing(ctx, func() error {
-		res := s.db.WithContext(ctx).Model(&model.Delivery{}).
-			Where("owner = ? AND webhook_id = ? AND status IN ? AND created_at >= ?", owner, webhookID,
-				[]model.DeliveryStatus{model.DeliveryStatusDead, model.DeliveryStatusRetrying}, since.UTC()).
-			Updates(map[string]any{"status": model.DeliveryStatusRetrying, "next_attempt_at": t, "lease_token": "", "updated_at": t})
-		replayed = res.RowsAffected
-		return res.Error
+	failed := []model.DeliveryStatus{model.DeliveryStatusDead, model.DeliveryStatusRetrying}
+	var replayed []*model.Delivery
+	err := retryDeadlocks(ctx, func() error {
+		return s.transaction(ctx, func(tx *gorm.DB) error {
+			t := now()
+			replayed = nil
+			err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).
+				Where("owner = ? AND webhook_id = ? AND status IN ? AND created_at >= ?", owner, webhookID, failed, since.UTC()).
+				Find(&replayed).Error
+			if err != nil {
+				return err
+			}
+			ids := make([]string, len(replayed))
+			for i, d := range replayed {
+				ids[i] = d.ID
+				d.Status, d.NextAttemptAt, d.LeaseToken, d.UpdatedAt = model.DeliveryStatusRetrying, &t, "", t
+			}
+			for chunk := range slices.Chunk(ids, 500) {
+				err := tx.Model(&model.Delivery{}).Where("id IN ?", chunk).
+					Updates(map[string]any{"status": model.DeliveryStatusRetrying, "next_attempt_at": t, "lease_token": "", "updated_at": t}).Error
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("replay deliveries: %w", err)
 	}
-	return int(replayed), nil
+	s.notifyDeliveries(ctx, replayed)
+	return len(replayed), nil
 }
 
-func (s *Store) requireEnabled(ctx context.Context, owner, webhookID, field string) error {
+// requireEnabled refuses work on a deleted or disabled webhook.
+func (s *Store) requireEnabled(ctx context.Context, owner, webhookID string) error {
 	w, err := s.Webhook(ctx, owner, webhookID)
-	if model.ErrorCode(err) == model.ErrNotFound {
-		return model.InvalidField(field, "belongs to a webhook that no longer exists")
+	if model.ErrorCode(err) == model.CodeNotFound {
+		return model.Errorf(model.CodeBadUserInput, "belongs to a webhook that no longer exists")
 	}
 	if err != nil {
 		return err
 	}
 	if !w.Enabled {
-		return model.InvalidField(field, "belongs to a disabled webhook; enable it first")
+		return model.Errorf(model.CodeBadUserInput, "belongs to a disabled webhook; enable it first")
 	}
 	return nil
 }
 
 // CreatePing stores a ping event and its delivery, leased to the caller (it
-// is not queued: the caller sends it at once).
+// is not queued: the caller sends it at once), and tells of the delivery.
 func (s *Store) CreatePing(ctx context.Context, ev *model.Event, d *model.Delivery) error {
-	d.LeaseToken = randomHex(8)
+	d.LeaseToken = model.NewLeaseToken()
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(ev).Error; err != nil {
 			return err
@@ -524,6 +578,7 @@ func (s *Store) CreatePing(ctx context.Context, ev *model.Event, d *model.Delive
 	if err != nil {
 		return fmt.Errorf("create ping: %w", err)
 	}
+	s.notifyDeliveries(ctx, []*model.Delivery{d})
 	return nil
 }
 

@@ -16,10 +16,10 @@ import (
 // for each of the owner's enabled webhooks subscribed to ev.Type (or "*") for
 // which match returns true. take sees each delivery before it is stored and
 // may lease it to the caller (LeaseToken, NextAttemptAt), to send it without
-// claiming it. When ev.DedupKey is set and the owner published an event with
-// that key within model.IdempotencyWindow, it stores nothing and returns
-// that event with created false.
-func (s *Store) PublishEvent(ctx context.Context, ev *model.Event, match func(*model.Webhook) bool, take func(*model.Delivery, *model.Webhook)) (_ *model.Event, _ []*model.Delivery, created bool, _ error) {
+// claiming it. It tells of each delivery created. When ev.DedupKey is set
+// and the owner published an event with that key within
+// model.IdempotencyWindow, it stores nothing and returns that event.
+func (s *Store) PublishEvent(ctx context.Context, ev *model.Event, match func(*model.Webhook) bool, take func(*model.Delivery, *model.Webhook)) (*model.Event, []*model.Delivery, error) {
 	var (
 		deliveries [][]*model.Delivery
 		dup        *model.Event
@@ -45,20 +45,22 @@ func (s *Store) PublishEvent(ctx context.Context, ev *model.Event, match func(*m
 	if errors.Is(err, gorm.ErrDuplicatedKey) && ev.DedupKey != nil {
 		// A concurrent publish with the same key won the insert.
 		existing, err := s.eventByDedupKey(ctx, ev.Owner, *ev.DedupKey)
-		return existing, nil, false, err
+		return existing, nil, err
 	}
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("publish event: %w", err)
+		return nil, nil, fmt.Errorf("publish event: %w", err)
 	}
 	if dup != nil {
-		return dup, nil, false, nil
+		return dup, nil, nil
 	}
-	return ev, deliveries[0], true, nil
+	s.notifyDeliveries(ctx, deliveries[0])
+	return ev, deliveries[0], nil
 }
 
 // PublishEvents stores events without idempotency keys and their
 // deliveries, as PublishEvent does, all in one transaction: many concurrent
-// publishes share one commit. It returns each event's deliveries, in order.
+// publishes share one commit. It tells of each delivery created and returns
+// each event's deliveries, in order.
 func (s *Store) PublishEvents(ctx context.Context, evs []*model.Event, match func(*model.Event, *model.Webhook) bool, take func(*model.Event, *model.Delivery, *model.Webhook)) ([][]*model.Delivery, error) {
 	var deliveries [][]*model.Delivery
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
@@ -73,6 +75,9 @@ func (s *Store) PublishEvents(ctx context.Context, evs []*model.Event, match fun
 	// rollback discarded; the caller retries each event alone instead.
 	if err != nil {
 		return nil, fmt.Errorf("publish %d events: %w", len(evs), err)
+	}
+	for _, ds := range deliveries {
+		s.notifyDeliveries(ctx, ds)
 	}
 	return deliveries, nil
 }

@@ -15,7 +15,7 @@ func FuzzDecodeCursor(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := decodeCursor("after", s)
 		if err != nil {
-			if model.ErrorCode(err) != model.ErrBadUserInput {
+			if model.ErrorCode(err) != model.CodeBadUserInput {
 				t.Fatalf("decodeCursor(%q) error code %s; want BAD_USER_INPUT", s, model.ErrorCode(err))
 			}
 			return
@@ -48,7 +48,7 @@ func FuzzParsePageArgs(f *testing.F) {
 		}
 		pq, err := parsePageArgs(args)
 		if err != nil {
-			if model.ErrorCode(err) != model.ErrBadUserInput {
+			if model.ErrorCode(err) != model.CodeBadUserInput {
 				t.Fatalf("error code %s; want BAD_USER_INPUT", model.ErrorCode(err))
 			}
 			return

@@ -78,7 +78,7 @@ func FuzzPageArgsQuery(f *testing.F) {
 		q, err := parsePageArgs(args)
 		if err != nil {
 			var me *model.Error
-			if !errors.As(err, &me) || me.Code != model.ErrBadUserInput {
+			if !errors.As(err, &me) || me.Code != model.CodeBadUserInput {
 				t.Fatalf("parsePageArgs error %v (%T); want a BAD_USER_INPUT *model.Error", err, err)
 			}
 			switch me.Field {

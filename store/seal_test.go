@@ -29,7 +29,7 @@ func TestSecretsEncryptedAtRest(t *testing.T) {
 	if err := st.CreateWebhook(ctx, w); err != nil {
 		t.Fatal(err)
 	}
-	rotated, _, err := st.UpdateWebhook(ctx, "acme", w.ID, func(w *model.Webhook) error {
+	rotated, err := st.UpdateWebhook(ctx, "acme", w.ID, func(w *model.Webhook) error {
 		w.RotateSecret(model.NewSecret(), now())
 		return nil
 	})

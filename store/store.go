@@ -4,10 +4,8 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +35,15 @@ type Store struct {
 
 	keyMu sync.Mutex
 	keys  map[string]cachedKey // API keys by hash, briefly
+
+	changes Notifier
+	log     *slog.Logger
+}
+
+// Notifier is told of every change to a delivery or a webhook once it is
+// committed; *feed.Local and *feed.Redis implement it.
+type Notifier interface {
+	Notify(ctx context.Context, c model.Change) error
 }
 
 // Options configure a Store.
@@ -48,6 +55,10 @@ type Options struct {
 	// MaxOpenConns caps the connection pool (default 32), so that load
 	// queues in the process instead of exhausting the server's connections.
 	MaxOpenConns int
+	// Changes, when set, is told of every change to a delivery or a
+	// webhook the store commits: this is the one place subscribers' change
+	// messages come from.
+	Changes Notifier
 }
 
 // Dialects a Store can run on.
@@ -91,7 +102,11 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, dialect: scheme, sealer: seal, writer: make(chan struct{}, 1), keys: map[string]cachedKey{}}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{db: db, dialect: scheme, sealer: seal, writer: make(chan struct{}, 1), keys: map[string]cachedKey{}, changes: opts.Changes, log: log}
 	if sqlDB, err := db.DB(); err == nil {
 		n := opts.MaxOpenConns
 		if n <= 0 {
@@ -121,7 +136,7 @@ func openSQLite(path string, cfg *gorm.Config) (*gorm.DB, error) {
 	if path == ":memory:" {
 		// Each connection to ":memory:" would be a separate, empty database;
 		// a named in-memory database is shared by every connection of the pool.
-		dsn = "file:/hookline-" + randomHex(8) + "?vfs=memdb&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
+		dsn = "file:/hookline-" + model.RandomHex(8) + "?vfs=memdb&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
 	}
 	db, err := gorm.Open(sqlite.Open(dsn), cfg)
 	if err != nil {
@@ -265,13 +280,10 @@ func (s *Store) ping(ctx context.Context) error {
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.ping(ctx) }
 
-// Dialect returns DialectSQLite or DialectMySQL.
-func (s *Store) Dialect() string { return s.dialect }
-
 // migrate creates and updates the tables. Processes starting together take
 // turns: a MySQL advisory lock, or SQLite's write lock, serialises them.
 func (s *Store) migrate(ctx context.Context) error {
-	models := []any{&model.ApiKey{}, &model.Webhook{}, &model.Event{}, &model.Delivery{}, &model.DeliveryAttempt{}}
+	models := []any{&model.APIKey{}, &model.Webhook{}, &model.Event{}, &model.Delivery{}, &model.DeliveryAttempt{}}
 	if s.dialect == DialectSQLite {
 		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			if err := tx.AutoMigrate(models...); err != nil {
@@ -359,12 +371,6 @@ func (s *Store) Close() error {
 	return sqlDB.Close()
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 // translate maps database errors onto application errors: a missing row is
 // NOT_FOUND, a duplicate key CONFLICT; anything else is wrapped with op.
 func translate(op string, err error) error {
@@ -372,9 +378,9 @@ func translate(op string, err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, gorm.ErrRecordNotFound):
-		return model.Errorf(model.ErrNotFound, "not found")
+		return model.Errorf(model.CodeNotFound, "not found")
 	case errors.Is(err, gorm.ErrDuplicatedKey):
-		return model.Errorf(model.ErrConflict, "already exists")
+		return model.Errorf(model.CodeConflict, "already exists")
 	}
 	var me *model.Error
 	if errors.As(err, &me) {
@@ -414,7 +420,7 @@ func IsUnavailable(err error) bool {
 // getOwned returns the owner's row of type T with that ID, or NOT_FOUND
 // (also for an ID that is not of T's kind, without asking the database).
 func getOwned[T any](ctx context.Context, db *gorm.DB, owner, id, prefix, what string) (*T, error) {
-	notFound := model.Errorf(model.ErrNotFound, "%s %s not found", what, id)
+	notFound := model.Errorf(model.CodeNotFound, "%s %s not found", what, id)
 	if !model.ValidID(id, prefix) {
 		return nil, notFound
 	}

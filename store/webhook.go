@@ -11,14 +11,19 @@ import (
 	"github.com/hookline/hookline/model"
 )
 
-// CreateWebhook stores a new webhook; w.ID must be set.
+// CreateWebhook stores a new webhook and tells of it; w.ID must be set.
 func (s *Store) CreateWebhook(ctx context.Context, w *model.Webhook) error {
 	w.CreatedAt = now()
 	w.UpdatedAt = w.CreatedAt
 	sealed := s.sealWebhook(w)
-	return translate("create webhook", retryDeadlocks(ctx, func() error {
+	err := retryDeadlocks(ctx, func() error {
 		return s.writing(ctx, func() error { return s.db.WithContext(ctx).Create(sealed).Error })
-	}))
+	})
+	if err != nil {
+		return translate("create webhook", err)
+	}
+	s.notify(ctx, model.WebhookChanged(w))
+	return nil
 }
 
 // Webhook returns the owner's webhook with that ID, or NOT_FOUND.
@@ -36,10 +41,11 @@ func (s *Store) Webhook(ctx context.Context, owner, id string) (*model.Webhook, 
 // UpdateWebhook loads the owner's webhook, applies change to it and saves it,
 // in one transaction that locks the row, so concurrent updates do not
 // overwrite each other. If change fails, nothing is written. A change that
-// disables the webhook cancels its unfinished deliveries, which it returns.
-func (s *Store) UpdateWebhook(ctx context.Context, owner, id string, change func(*model.Webhook) error) (*model.Webhook, []*model.Delivery, error) {
+// disables the webhook cancels its unfinished deliveries. It tells of the
+// webhook and of the deliveries it cancelled.
+func (s *Store) UpdateWebhook(ctx context.Context, owner, id string, change func(*model.Webhook) error) (*model.Webhook, error) {
 	if !model.ValidID(id, model.PrefixWebhook) {
-		return nil, nil, model.Errorf(model.ErrNotFound, "webhook %s not found", id)
+		return nil, model.Errorf(model.CodeNotFound, "webhook %s not found", id)
 	}
 	var w model.Webhook
 	var cancelled []*model.Delivery
@@ -69,15 +75,17 @@ func (s *Store) UpdateWebhook(ctx context.Context, owner, id string, change func
 		return tx.Save(s.sealWebhook(&w)).Error
 	})
 	if err != nil {
-		return nil, nil, webhookErr(id, translate("update webhook", err))
+		return nil, webhookErr(id, translate("update webhook", err))
 	}
-	return &w, cancelled, nil
+	s.notify(ctx, model.WebhookChanged(&w))
+	s.notifyDeliveries(ctx, cancelled)
+	return &w, nil
 }
 
 // DeleteWebhook deletes the owner's webhook and cancels its unfinished
-// deliveries, which it returns, or returns NOT_FOUND. Its deliveries and
+// deliveries, telling of each, or returns NOT_FOUND. Its deliveries and
 // attempts stay on record.
-func (s *Store) DeleteWebhook(ctx context.Context, owner, id string) ([]*model.Delivery, error) {
+func (s *Store) DeleteWebhook(ctx context.Context, owner, id string) error {
 	var cancelled []*model.Delivery
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		res := tx.Where("owner = ? AND id = ?", owner, id).Delete(&model.Webhook{})
@@ -85,7 +93,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, owner, id string) ([]*model.D
 			return fmt.Errorf("delete webhook: %w", res.Error)
 		}
 		if res.RowsAffected == 0 {
-			return model.Errorf(model.ErrNotFound, "webhook %s not found", id)
+			return model.Errorf(model.CodeNotFound, "webhook %s not found", id)
 		}
 		var err error
 		if cancelled, err = cancelPending(tx, id, now()); err != nil {
@@ -94,9 +102,10 @@ func (s *Store) DeleteWebhook(ctx context.Context, owner, id string) ([]*model.D
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return cancelled, nil
+	s.notifyDeliveries(ctx, cancelled)
+	return nil
 }
 
 // Webhooks returns a page of the owner's webhooks, newest first.
@@ -156,8 +165,8 @@ func counter(base func() *gorm.DB) model.Counter {
 
 // webhookErr names the webhook in a NOT_FOUND error.
 func webhookErr(id string, err error) error {
-	if model.ErrorCode(err) == model.ErrNotFound {
-		return model.Errorf(model.ErrNotFound, "webhook %s not found", id)
+	if model.ErrorCode(err) == model.CodeNotFound {
+		return model.Errorf(model.CodeNotFound, "webhook %s not found", id)
 	}
 	return err
 }

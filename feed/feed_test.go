@@ -1,4 +1,4 @@
-package delivery
+package feed
 
 import (
 	"bytes"
@@ -30,53 +30,53 @@ const waitTimeout = 10 * time.Second
 // broker is tested.
 func redisTestURL() string { return os.Getenv("HOOKLINE_TEST_REDIS_URL") }
 
-// brokerImpls is every Broker under test, each opened fresh per call.
-func brokerImpls(t *testing.T) []struct {
+// feedImpls is every Feed under test, each opened fresh per call.
+func feedImpls(t *testing.T) []struct {
 	name string
-	open func(testing.TB) Broker
+	open func(testing.TB) Feed
 } {
 	impls := []struct {
 		name string
-		open func(testing.TB) Broker
+		open func(testing.TB) Feed
 	}{
-		{"Memory", func(tb testing.TB) Broker { return mustOpenMemoryBroker(tb) }},
+		{"Memory", func(tb testing.TB) Feed { return mustOpenLocal(tb) }},
 	}
 	if redisTestURL() != "" {
 		impls = append(impls, struct {
 			name string
-			open func(testing.TB) Broker
-		}{"Redis", func(tb testing.TB) Broker { return mustOpenRedisBroker(tb, randomChannel(tb)) }})
+			open func(testing.TB) Feed
+		}{"Redis", func(tb testing.TB) Feed { return mustOpenRedis(tb, randomChannel(tb)) }})
 	} else {
 		t.Log("HOOKLINE_TEST_REDIS_URL is not set: testing the memory broker only")
 	}
 	return impls
 }
 
-func mustOpenMemoryBroker(tb testing.TB) *MemoryBroker {
+func mustOpenLocal(tb testing.TB) *Local {
 	tb.Helper()
-	b := NewMemoryBroker()
+	b := NewLocal()
 	tb.Cleanup(func() { b.Close() })
 	return b
 }
 
-// mustOpenRedisBroker opens a broker on HOOKLINE_TEST_REDIS_URL and channel;
+// mustOpenRedis opens a broker on HOOKLINE_TEST_REDIS_URL and channel;
 // it fails the test if that Redis cannot be reached.
-func mustOpenRedisBroker(tb testing.TB, channel string, opts ...RedisOption) *RedisBroker {
+func mustOpenRedis(tb testing.TB, channel string, opts ...RedisOption) *Redis {
 	tb.Helper()
-	return mustOpenRedisBrokerURL(tb, redisTestURL(), channel, opts...)
+	return mustOpenRedisURL(tb, redisTestURL(), channel, opts...)
 }
 
-// mustOpenRedisBrokerURL opens a broker on url, skipping the test if url is
+// mustOpenRedisURL opens a broker on url, skipping the test if url is
 // empty.
-func mustOpenRedisBrokerURL(tb testing.TB, url, channel string, opts ...RedisOption) *RedisBroker {
+func mustOpenRedisURL(tb testing.TB, url, channel string, opts ...RedisOption) *Redis {
 	tb.Helper()
 	if url == "" {
 		tb.Skip("HOOKLINE_TEST_REDIS_URL is not set")
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{tb}, nil))
-	b, err := NewRedisBroker(context.Background(), url, log, append([]RedisOption{WithRedisChannel(channel)}, opts...)...)
+	b, err := NewRedis(context.Background(), url, log, append([]RedisOption{WithRedisChannel(channel)}, opts...)...)
 	if err != nil {
-		tb.Fatalf("NewRedisBroker(%s): %v", url, err)
+		tb.Fatalf("NewRedis(%s): %v", url, err)
 	}
 	tb.Cleanup(func() {
 		if err := b.Close(); err != nil {
@@ -103,22 +103,22 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // deliveryMsg is message n of owner: a delivery whose AttemptCount is n.
-func deliveryMsg(owner string, n int) Message {
-	return Message{Owner: owner, Delivery: &model.Delivery{ID: "dlv_" + strconv.Itoa(n), Owner: owner, AttemptCount: n, Status: model.DeliveryStatusPending}}
+func deliveryMsg(owner string, n int) model.Change {
+	return model.Change{Owner: owner, Delivery: &model.Delivery{ID: "dlv_" + strconv.Itoa(n), Owner: owner, AttemptCount: n, Status: model.DeliveryStatusPending}}
 }
 
-func mustPublish(tb testing.TB, b Broker, msg Message) {
+func mustNotify(tb testing.TB, b Feed, msg model.Change) {
 	tb.Helper()
-	if err := b.Publish(context.Background(), msg); err != nil {
-		tb.Fatalf("Publish: %v", err)
+	if err := b.Notify(context.Background(), msg); err != nil {
+		tb.Fatalf("Notify: %v", err)
 	}
 }
 
-func mustSubscribe(tb testing.TB, b Broker, ctx context.Context, owner string, buffer int) *Subscription {
+func mustWatch(tb testing.TB, b Feed, ctx context.Context, owner string, buffer int) *Stream {
 	tb.Helper()
-	s, err := b.Subscribe(ctx, owner, buffer)
+	s, err := b.Watch(ctx, owner, buffer)
 	if err != nil {
-		tb.Fatalf("Subscribe(%q, %d): %v", owner, buffer, err)
+		tb.Fatalf("Watch(%q, %d): %v", owner, buffer, err)
 	}
 	tb.Cleanup(s.Close)
 	return s
@@ -126,7 +126,7 @@ func mustSubscribe(tb testing.TB, b Broker, ctx context.Context, owner string, b
 
 // recv returns the next message of s, failing if none comes in time or C
 // closes.
-func recv(tb testing.TB, s *Subscription) Message {
+func recv(tb testing.TB, s *Stream) model.Change {
 	tb.Helper()
 	select {
 	case m, ok := <-s.C:
@@ -141,9 +141,9 @@ func recv(tb testing.TB, s *Subscription) Message {
 }
 
 // waitClosed drains s until C closes and returns what it drained.
-func waitClosed(tb testing.TB, s *Subscription) []Message {
+func waitClosed(tb testing.TB, s *Stream) []model.Change {
 	tb.Helper()
-	var got []Message
+	var got []model.Change
 	deadline := time.After(waitTimeout)
 	for {
 		select {
@@ -170,15 +170,15 @@ func waitFor(tb testing.TB, what string, cond func() bool) {
 	}
 }
 
-func TestBroker(t *testing.T) {
-	for _, impl := range brokerImpls(t) {
+func TestFeed(t *testing.T) {
+	for _, impl := range feedImpls(t) {
 		t.Run(impl.name, func(t *testing.T) {
 			t.Run("OwnerIsolation", func(t *testing.T) { testOwnerIsolation(t, impl.open(t)) })
 			t.Run("Order", func(t *testing.T) { testOrder(t, impl.open(t)) })
 			t.Run("CancelEndsSubscription", func(t *testing.T) { testCancelEndsSubscription(t, impl.open(t)) })
 			t.Run("CloseEndsSubscription", func(t *testing.T) { testCloseEndsSubscription(t, impl.open(t)) })
 			t.Run("ErrSlowSubscriber", func(t *testing.T) { testErrSlowSubscriber(t, impl.open(t)) })
-			t.Run("BrokerClose", func(t *testing.T) { testBrokerClose(t, impl.open(t)) })
+			t.Run("Close", func(t *testing.T) { testClose(t, impl.open(t)) })
 			t.Run("WebhookSecretsRedacted", func(t *testing.T) { testWebhookSecretsRedacted(t, impl.open(t)) })
 			t.Run("ErrInvalid", func(t *testing.T) { testErrInvalid(t, impl.open(t)) })
 			t.Run("NoGoroutineLeak", func(t *testing.T) { testNoGoroutineLeak(t, impl.open) })
@@ -187,15 +187,15 @@ func TestBroker(t *testing.T) {
 }
 
 // A subscriber of owner B receives none of owner A's messages.
-func testOwnerIsolation(t *testing.T, b Broker) {
-	a := mustSubscribe(t, b, context.Background(), "owner-a", 100)
-	bb := mustSubscribe(t, b, context.Background(), "owner-b", 100)
+func testOwnerIsolation(t *testing.T, b Feed) {
+	a := mustWatch(t, b, context.Background(), "owner-a", 100)
+	bb := mustWatch(t, b, context.Background(), "owner-b", 100)
 	for i := range 10 {
-		mustPublish(t, b, deliveryMsg("owner-a", i))
+		mustNotify(t, b, deliveryMsg("owner-a", i))
 	}
 	// One publisher: had B received any of A's messages, they would come
 	// before this one.
-	mustPublish(t, b, deliveryMsg("owner-b", 99))
+	mustNotify(t, b, deliveryMsg("owner-b", 99))
 	if m := recv(t, bb); m.Owner != "owner-b" || m.Delivery.AttemptCount != 99 {
 		t.Fatalf("owner-b received %s message %d; want only its own (99)", m.Owner, m.Delivery.AttemptCount)
 	}
@@ -212,11 +212,11 @@ func testOwnerIsolation(t *testing.T, b Broker) {
 }
 
 // Messages published in sequence arrive in that order.
-func testOrder(t *testing.T, b Broker) {
+func testOrder(t *testing.T, b Feed) {
 	const n = 1000
-	s := mustSubscribe(t, b, context.Background(), "owner", n)
+	s := mustWatch(t, b, context.Background(), "owner", n)
 	for i := range n {
-		mustPublish(t, b, deliveryMsg("owner", i))
+		mustNotify(t, b, deliveryMsg("owner", i))
 	}
 	for i := range n {
 		if got := recv(t, s).Delivery.AttemptCount; got != i {
@@ -227,11 +227,11 @@ func testOrder(t *testing.T, b Broker) {
 
 // Cancelling the context closes C, with Err() == nil, and later messages
 // are not delivered.
-func testCancelEndsSubscription(t *testing.T, b Broker) {
+func testCancelEndsSubscription(t *testing.T, b Feed) {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := mustSubscribe(t, b, ctx, "owner", 10)
-	other := mustSubscribe(t, b, context.Background(), "owner", 10)
-	mustPublish(t, b, deliveryMsg("owner", 1))
+	s := mustWatch(t, b, ctx, "owner", 10)
+	other := mustWatch(t, b, context.Background(), "owner", 10)
+	mustNotify(t, b, deliveryMsg("owner", 1))
 	recv(t, other)
 	cancel()
 	got := waitClosed(t, s)
@@ -242,7 +242,7 @@ func testCancelEndsSubscription(t *testing.T, b Broker) {
 		t.Errorf("Err() = %v; want nil", err)
 	}
 	// Publishing after the end neither panics nor reaches s.
-	mustPublish(t, b, deliveryMsg("owner", 2))
+	mustNotify(t, b, deliveryMsg("owner", 2))
 	if m := recv(t, other); m.Delivery.AttemptCount != 2 {
 		t.Errorf("other subscriber got %d; want 2", m.Delivery.AttemptCount)
 	}
@@ -253,8 +253,8 @@ func testCancelEndsSubscription(t *testing.T, b Broker) {
 }
 
 // Closing a subscription closes C, with Err() == nil.
-func testCloseEndsSubscription(t *testing.T, b Broker) {
-	s := mustSubscribe(t, b, context.Background(), "owner", 10)
+func testCloseEndsSubscription(t *testing.T, b Feed) {
+	s := mustWatch(t, b, context.Background(), "owner", 10)
 	if err := s.Err(); err != nil {
 		t.Errorf("Err() of an open subscription = %v; want nil", err)
 	}
@@ -268,10 +268,10 @@ func testCloseEndsSubscription(t *testing.T, b Broker) {
 
 // A subscriber that never reads is dropped with ErrSlowSubscriber without
 // ever blocking Publish, and a subscriber that keeps up receives everything.
-func testErrSlowSubscriber(t *testing.T, b Broker) {
+func testErrSlowSubscriber(t *testing.T, b Feed) {
 	const n = 10_000
-	slow := mustSubscribe(t, b, context.Background(), "owner", 8)
-	fast := mustSubscribe(t, b, context.Background(), "owner", n)
+	slow := mustWatch(t, b, context.Background(), "owner", 8)
+	fast := mustWatch(t, b, context.Background(), "owner", n)
 
 	var fastGot []int
 	fastDone := make(chan struct{})
@@ -288,8 +288,8 @@ func testErrSlowSubscriber(t *testing.T, b Broker) {
 	published := make(chan error, 1)
 	go func() {
 		for i := range n {
-			if err := b.Publish(context.Background(), deliveryMsg("owner", i)); err != nil {
-				published <- fmt.Errorf("Publish(%d): %w", i, err)
+			if err := b.Notify(context.Background(), deliveryMsg("owner", i)); err != nil {
+				published <- fmt.Errorf("Notify(%d): %w", i, err)
 				return
 			}
 		}
@@ -301,7 +301,7 @@ func testErrSlowSubscriber(t *testing.T, b Broker) {
 			t.Fatal(err)
 		}
 	case <-time.After(60 * time.Second):
-		t.Fatalf("publishing %d messages did not finish within 60s: Publish blocks on a subscriber", n)
+		t.Fatalf("publishing %d messages did not finish within 60s: Notify blocks on a subscriber", n)
 	}
 
 	slowGot := waitClosed(t, slow)
@@ -338,23 +338,23 @@ func testErrSlowSubscriber(t *testing.T, b Broker) {
 
 // Close ends every subscription with Err() == nil; the broker then refuses
 // Publish and Subscribe.
-func testBrokerClose(t *testing.T, b Broker) {
-	s1 := mustSubscribe(t, b, context.Background(), "owner-a", 10)
-	s2 := mustSubscribe(t, b, context.Background(), "owner-b", 10)
+func testClose(t *testing.T, b Feed) {
+	s1 := mustWatch(t, b, context.Background(), "owner-a", 10)
+	s2 := mustWatch(t, b, context.Background(), "owner-b", 10)
 	if err := b.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	for _, s := range []*Subscription{s1, s2} {
+	for _, s := range []*Stream{s1, s2} {
 		waitClosed(t, s)
 		if err := s.Err(); err != nil {
 			t.Errorf("Err() = %v; want nil", err)
 		}
 	}
-	if err := b.Publish(context.Background(), deliveryMsg("owner-a", 1)); !errors.Is(err, ErrBrokerClosed) {
-		t.Errorf("Publish after Close = %v; want ErrBrokerClosed", err)
+	if err := b.Notify(context.Background(), deliveryMsg("owner-a", 1)); !errors.Is(err, ErrClosed) {
+		t.Errorf("Notify after Close = %v; want ErrClosed", err)
 	}
-	if _, err := b.Subscribe(context.Background(), "owner-a", 1); !errors.Is(err, ErrBrokerClosed) {
-		t.Errorf("Subscribe after Close = %v; want ErrBrokerClosed", err)
+	if _, err := b.Watch(context.Background(), "owner-a", 1); !errors.Is(err, ErrClosed) {
+		t.Errorf("Watch after Close = %v; want ErrClosed", err)
 	}
 	if err := b.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
@@ -363,10 +363,10 @@ func testBrokerClose(t *testing.T, b Broker) {
 
 // Subscribers see which secrets a webhook has, never the secrets; the
 // publisher's webhook is left as it was.
-func testWebhookSecretsRedacted(t *testing.T, b Broker) {
-	s := mustSubscribe(t, b, context.Background(), "owner", 10)
+func testWebhookSecretsRedacted(t *testing.T, b Feed) {
+	s := mustWatch(t, b, context.Background(), "owner", 10)
 	w := &model.Webhook{ID: "wh_1", Owner: "owner", URL: "https://example.com/hook", Secret: "whsec_c2VjcmV0", BearerToken: "bearer-secret", Events: []string{"*"}}
-	mustPublish(t, b, Message{Owner: "owner", Webhook: w})
+	mustNotify(t, b, model.Change{Owner: "owner", Webhook: w})
 	got := recv(t, s).Webhook
 	if got == nil || got.ID != "wh_1" || got.URL != w.URL {
 		t.Fatalf("received webhook %+v; want wh_1", got)
@@ -380,36 +380,36 @@ func testWebhookSecretsRedacted(t *testing.T, b Broker) {
 		}
 	}
 	if w.Secret != "whsec_c2VjcmV0" || w.BearerToken != "bearer-secret" {
-		t.Errorf("Publish changed the caller's webhook: %+v", w)
+		t.Errorf("Notify changed the caller's webhook: %+v", w)
 	}
 }
 
-func testErrInvalid(t *testing.T, b Broker) {
-	for name, msg := range map[string]Message{
+func testErrInvalid(t *testing.T, b Feed) {
+	for name, msg := range map[string]model.Change{
 		"NoOwner":   {Delivery: &model.Delivery{}},
 		"NoPayload": {Owner: "owner"},
 		"Two":       {Owner: "owner", Delivery: &model.Delivery{}, Attempt: &model.DeliveryAttempt{}},
 	} {
-		if err := b.Publish(context.Background(), msg); err == nil {
-			t.Errorf("Publish(%s) = nil; want an error", name)
+		if err := b.Notify(context.Background(), msg); err == nil {
+			t.Errorf("Notify(%s) = nil; want an error", name)
 		}
 	}
 	for _, buffer := range []int{0, -1} {
-		if _, err := b.Subscribe(context.Background(), "owner", buffer); err == nil {
-			t.Errorf("Subscribe(buffer %d) = nil error; want an error", buffer)
+		if _, err := b.Watch(context.Background(), "owner", buffer); err == nil {
+			t.Errorf("Watch(buffer %d) = nil error; want an error", buffer)
 		}
 	}
 }
 
 // After Close, no goroutine of the broker or its subscriptions is left.
-func testNoGoroutineLeak(t *testing.T, open func(testing.TB) Broker) {
+func testNoGoroutineLeak(t *testing.T, open func(testing.TB) Feed) {
 	// Warm up: let the libraries start whatever they start once per process.
 	warm := open(t)
 	warm.Close()
 
 	before := runtime.NumGoroutine()
 	b := open(t)
-	var subs []*Subscription
+	var subs []*Stream
 	var cancels []context.CancelFunc
 	for i := range 20 {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -417,14 +417,14 @@ func testNoGoroutineLeak(t *testing.T, open func(testing.TB) Broker) {
 		if i%2 == 0 {
 			ctx = context.Background() // ended only by Close
 		}
-		s, err := b.Subscribe(ctx, "owner-"+strconv.Itoa(i%3), 4)
+		s, err := b.Watch(ctx, "owner-"+strconv.Itoa(i%3), 4)
 		if err != nil {
-			t.Fatalf("Subscribe: %v", err)
+			t.Fatalf("Watch: %v", err)
 		}
 		subs = append(subs, s)
 	}
 	for i := range 10 {
-		mustPublish(t, b, deliveryMsg("owner-"+strconv.Itoa(i%3), i))
+		mustNotify(t, b, deliveryMsg("owner-"+strconv.Itoa(i%3), i))
 	}
 	cancels[1]()
 	cancels[3]()
@@ -443,17 +443,17 @@ func testNoGoroutineLeak(t *testing.T, open func(testing.TB) Broker) {
 
 // Concurrent publishers, subscribers, cancellations and evictions, for the
 // race detector: no send on a closed channel, no data race.
-func TestMemoryBrokerConcurrent(t *testing.T) {
-	b := mustOpenMemoryBroker(t)
+func TestLocalConcurrent(t *testing.T) {
+	b := mustOpenLocal(t)
 	var wg sync.WaitGroup
 	var received atomic.Int64
 	for i := range 8 {
 		wg.Go(func() {
 			for j := range 50 {
 				ctx, cancel := context.WithCancel(context.Background())
-				s, err := b.Subscribe(ctx, "owner-"+strconv.Itoa(i%2), 1+j%4)
+				s, err := b.Watch(ctx, "owner-"+strconv.Itoa(i%2), 1+j%4)
 				if err != nil {
-					t.Errorf("Subscribe: %v", err)
+					t.Errorf("Watch: %v", err)
 					cancel()
 					return
 				}
@@ -482,8 +482,8 @@ func TestMemoryBrokerConcurrent(t *testing.T) {
 					return
 				default:
 				}
-				if err := b.Publish(context.Background(), deliveryMsg("owner-"+strconv.Itoa(i%2), n)); err != nil {
-					t.Errorf("Publish: %v", err)
+				if err := b.Notify(context.Background(), deliveryMsg("owner-"+strconv.Itoa(i%2), n)); err != nil {
+					t.Errorf("Notify: %v", err)
 					return
 				}
 			}
@@ -503,20 +503,20 @@ func TestMemoryBrokerConcurrent(t *testing.T) {
 	}
 }
 
-// A subscriber on one RedisBroker receives what another publishes on the
+// A subscriber on one Redis receives what another publishes on the
 // same channel: the case of two processes.
-func TestRedisBrokerCrossProcess(t *testing.T) {
+func TestRedisCrossProcess(t *testing.T) {
 	channel := randomChannel(t)
-	a := mustOpenRedisBroker(t, channel)
-	b := mustOpenRedisBroker(t, channel)
-	other := mustOpenRedisBroker(t, randomChannel(t))
-	onA := mustSubscribe(t, a, context.Background(), "owner", 10)
-	onB := mustSubscribe(t, b, context.Background(), "owner", 10)
-	onOther := mustSubscribe(t, other, context.Background(), "owner", 10)
+	a := mustOpenRedis(t, channel)
+	b := mustOpenRedis(t, channel)
+	other := mustOpenRedis(t, randomChannel(t))
+	onA := mustWatch(t, a, context.Background(), "owner", 10)
+	onB := mustWatch(t, b, context.Background(), "owner", 10)
+	onOther := mustWatch(t, other, context.Background(), "owner", 10)
 
-	mustPublish(t, a, deliveryMsg("owner", 1))
-	mustPublish(t, b, deliveryMsg("owner", 2))
-	for name, s := range map[string]*Subscription{"A": onA, "B": onB} {
+	mustNotify(t, a, deliveryMsg("owner", 1))
+	mustNotify(t, b, deliveryMsg("owner", 2))
+	for name, s := range map[string]*Stream{"A": onA, "B": onB} {
 		for _, want := range []int{1, 2} {
 			if got := recv(t, s).Delivery.AttemptCount; got != want {
 				t.Errorf("subscriber on %s got %d; want %d", name, got, want)
@@ -524,7 +524,7 @@ func TestRedisBrokerCrossProcess(t *testing.T) {
 		}
 	}
 	// The broker on another channel heard nothing: it gets its own first.
-	mustPublish(t, other, deliveryMsg("owner", 3))
+	mustNotify(t, other, deliveryMsg("owner", 3))
 	if got := recv(t, onOther).Delivery.AttemptCount; got != 3 {
 		t.Errorf("broker on another channel got %d; want only its own (3)", got)
 	}
@@ -532,7 +532,7 @@ func TestRedisBrokerCrossProcess(t *testing.T) {
 
 // After Redis drops the Pub/Sub connection, the broker reconnects,
 // resubscribes and delivers again.
-func TestRedisBrokerReconnect(t *testing.T) {
+func TestRedisReconnect(t *testing.T) {
 	url := redisTestURL()
 	if url == "" {
 		t.Skip("HOOKLINE_TEST_REDIS_URL is not set")
@@ -547,9 +547,9 @@ func TestRedisBrokerReconnect(t *testing.T) {
 	q := u.Query()
 	q.Set("client_name", name)
 	u.RawQuery = q.Encode()
-	b := mustOpenRedisBrokerURL(t, u.String(), channel)
-	s := mustSubscribe(t, b, context.Background(), "owner", 1000)
-	mustPublish(t, b, deliveryMsg("owner", 0))
+	b := mustOpenRedisURL(t, u.String(), channel)
+	s := mustWatch(t, b, context.Background(), "owner", 1000)
+	mustNotify(t, b, deliveryMsg("owner", 0))
 	recv(t, s)
 
 	opt, err := redis.ParseURL(url)
@@ -571,7 +571,7 @@ func TestRedisBrokerReconnect(t *testing.T) {
 	// one arrives.
 	deadline := time.After(waitTimeout)
 	for n := 1; ; n++ {
-		mustPublish(t, b, deliveryMsg("owner", n))
+		mustNotify(t, b, deliveryMsg("owner", n))
 		select {
 		case m, ok := <-s.C:
 			if !ok {
@@ -617,20 +617,20 @@ func pubSubClientID(ctx context.Context, admin *redis.Client, name string) (int6
 
 // An idle Pub/Sub connection is pinged rather than redialled, and keeps
 // delivering.
-func TestRedisBrokerIdlePing(t *testing.T) {
+func TestRedisIdlePing(t *testing.T) {
 	var logs syncBuffer
-	quick := func(b *RedisBroker) {
+	quick := func(b *Redis) {
 		b.quietInterval = 20 * time.Millisecond
 		b.pongTimeout = 50 * time.Millisecond
 		b.log = slog.New(slog.NewTextHandler(&logs, nil))
 	}
-	b := mustOpenRedisBroker(t, randomChannel(t), quick)
-	s := mustSubscribe(t, b, context.Background(), "owner", 10)
+	b := mustOpenRedis(t, randomChannel(t), quick)
+	s := mustWatch(t, b, context.Background(), "owner", 10)
 	for i := range 3 {
 		// Idle for several quiet intervals: the point of the test, not a
 		// wait for an outcome.
 		time.Sleep(100 * time.Millisecond)
-		mustPublish(t, b, deliveryMsg("owner", i))
+		mustNotify(t, b, deliveryMsg("owner", i))
 		if got := recv(t, s).Delivery.AttemptCount; got != i {
 			t.Fatalf("got %d; want %d", got, i)
 		}
@@ -658,7 +658,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func TestNewRedisBroker_Errors(t *testing.T) {
+func TestNewRedis_Errors(t *testing.T) {
 	tests := []struct {
 		name    string
 		url     string
@@ -671,16 +671,16 @@ func TestNewRedisBroker_Errors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, err := NewRedisBroker(context.Background(), tt.url, nil)
+			b, err := NewRedis(context.Background(), tt.url, nil)
 			if err == nil {
 				b.Close()
-				t.Fatalf("NewRedisBroker(%q) = nil error; want one containing %q", tt.url, tt.want)
+				t.Fatalf("NewRedis(%q) = nil error; want one containing %q", tt.url, tt.want)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("NewRedisBroker error = %q; want it to contain %q", err, tt.want)
+				t.Errorf("NewRedis error = %q; want it to contain %q", err, tt.want)
 			}
 			if tt.notWant != "" && strings.Contains(err.Error(), tt.notWant) {
-				t.Errorf("NewRedisBroker error = %q; want it without %q", err, tt.notWant)
+				t.Errorf("NewRedis error = %q; want it without %q", err, tt.notWant)
 			}
 		})
 	}
@@ -689,7 +689,7 @@ func TestNewRedisBroker_Errors(t *testing.T) {
 func TestWireMessageRoundTrip(t *testing.T) {
 	// Whatever JSON tags the secret fields carry, the receiver knows which
 	// secrets are set and never learns them.
-	w := Message{Owner: "o", Webhook: &model.Webhook{ID: "wh", SharedToken: "shared"}}.redact()
+	w := redact(model.Change{Owner: "o", Webhook: &model.Webhook{ID: "wh", SharedToken: "shared"}})
 	got := newWireMessage(w)
 	got.Webhook.SharedToken = "" // as if json:"-" dropped it
 	m := got.message()
@@ -699,15 +699,15 @@ func TestWireMessageRoundTrip(t *testing.T) {
 	}
 }
 
-// BenchmarkMemoryBrokerPublish publishes to 1,000 subscribers of one owner,
+// BenchmarkLocalNotify publishes to 1,000 subscribers of one owner,
 // each drained by its own goroutine.
-func BenchmarkMemoryBrokerPublish(b *testing.B) {
+func BenchmarkLocalNotify(b *testing.B) {
 	const subscribers = 1000
-	br := NewMemoryBroker()
+	br := NewLocal()
 	var wg sync.WaitGroup
-	subs := make([]*Subscription, subscribers)
+	subs := make([]*Stream, subscribers)
 	for i := range subs {
-		s, err := br.Subscribe(context.Background(), "owner", 1024)
+		s, err := br.Watch(context.Background(), "owner", 1024)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -721,7 +721,7 @@ func BenchmarkMemoryBrokerPublish(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := br.Publish(ctx, msg); err != nil {
+		if err := br.Notify(ctx, msg); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -740,13 +740,13 @@ func BenchmarkMemoryBrokerPublish(b *testing.B) {
 // BenchmarkSubscribe measures what one idle subscription holds: B/op is the
 // memory each of a thousand idle subscribers costs the broker.
 func BenchmarkSubscribe(b *testing.B) {
-	broker := NewMemoryBroker()
+	broker := NewLocal()
 	defer broker.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := broker.Subscribe(ctx, "owner", 256); err != nil {
+		if _, err := broker.Watch(ctx, "owner", 256); err != nil {
 			b.Fatal(err)
 		}
 	}

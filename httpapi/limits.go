@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"context"
@@ -53,7 +53,7 @@ func (shapeLimit) MutateOperationContext(ctx context.Context, oc *graphql.Operat
 }
 
 func limitError(msg string) *gqlerror.Error {
-	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": model.ErrBadUserInput}}
+	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": model.CodeBadUserInput}}
 }
 
 // depth returns how deep fields nest below set, following fragments; it
@@ -120,9 +120,9 @@ func (l *rateLimiter) allow(keyID string) (bool, time.Duration) {
 	return true, 0
 }
 
-// parseRate reads "100/s" or "6000/m", with an optional burst: "100/s,200".
+// ParseRate reads "100/s" or "6000/m", with an optional burst: "100/s,200".
 // The burst defaults to one second's worth, at least 1.
-func parseRate(s string) (perSecond float64, burst int, err error) {
+func ParseRate(s string) (perSecond float64, burst int, err error) {
 	spec, burstText, hasBurst := strings.Cut(s, ",")
 	n, unit, ok := strings.Cut(strings.TrimSpace(spec), "/")
 	count, err := strconv.ParseFloat(n, 64)

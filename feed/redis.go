@@ -1,4 +1,4 @@
-package delivery
+package feed
 
 import (
 	"context"
@@ -11,20 +11,21 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hookline/hookline/model"
 	"github.com/redis/go-redis/v9"
 )
 
 // DefaultRedisChannel is the Redis Pub/Sub channel RedisBrokers share.
 const DefaultRedisChannel = "hookline:changes"
 
-// RedisBroker fans messages out to subscribers in every process connected to
-// one Redis: Publish sends to Redis only, and each broker's single Pub/Sub
+// Redis fans messages out to subscribers in every process connected to
+// one Redis: Notify sends to Redis only, and each broker's single Pub/Sub
 // connection receives every message, its own included, and hands it to its
 // local subscribers. Messages published in sequence by one broker arrive in
 // that order. Messages published while a broker is cut off from Redis are
 // lost to its subscribers; go-redis reconnects and resubscribes.
-type RedisBroker struct {
-	mem     *MemoryBroker
+type Redis struct {
+	mem     *Local
 	client  *redis.Client
 	ps      *redis.PubSub
 	channel string
@@ -43,29 +44,24 @@ type RedisBroker struct {
 	closeErr  error
 }
 
-var _ Broker = (*RedisBroker)(nil)
+var _ Feed = (*Redis)(nil)
 
-// RedisOption configures a RedisBroker.
-type RedisOption func(*RedisBroker)
+// RedisOption configures a Redis.
+type RedisOption func(*Redis)
 
 // WithRedisChannel makes the broker publish and listen on channel instead of
 // DefaultRedisChannel. Brokers see each other only on the same channel.
 func WithRedisChannel(channel string) RedisOption {
-	return func(b *RedisBroker) { b.channel = channel }
+	return func(b *Redis) { b.channel = channel }
 }
 
-// WithRedisPublishTimeout bounds how long Publish waits for Redis (default 2s).
-func WithRedisPublishTimeout(d time.Duration) RedisOption {
-	return func(b *RedisBroker) { b.publishTimeout = d }
-}
-
-// NewRedisBroker connects to the Redis at redisURL (redis://, rediss:// or
+// NewRedis connects to the Redis at redisURL (redis://, rediss:// or
 // unix://), checks it answers and subscribes to the broker's channel. It
 // returns once the subscription is active, so messages published after it
 // returns reach this broker's subscribers. It fails, naming the address, if
 // Redis cannot be reached. Close the broker to release the connections and
 // the receive goroutine.
-func NewRedisBroker(ctx context.Context, redisURL string, log *slog.Logger, opts ...RedisOption) (*RedisBroker, error) {
+func NewRedis(ctx context.Context, redisURL string, log *slog.Logger, opts ...RedisOption) (*Redis, error) {
 	opt, err := redis.ParseURL(redisURL)
 	if err != nil {
 		// url.Error repeats the URL, and with it any password.
@@ -74,13 +70,13 @@ func NewRedisBroker(ctx context.Context, redisURL string, log *slog.Logger, opts
 		}
 		return nil, fmt.Errorf("redis broker: parse URL: %w", err)
 	}
-	// Let the context bound every command, so Publish's timeout holds.
+	// Let the context bound every command, so Notify's timeout holds.
 	opt.ContextTimeoutEnabled = true
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	b := &RedisBroker{
-		mem:            NewMemoryBroker(),
+	b := &Redis{
+		mem:            NewLocal(),
 		channel:        DefaultRedisChannel,
 		log:            log,
 		publishTimeout: 2 * time.Second,
@@ -114,7 +110,7 @@ func NewRedisBroker(ctx context.Context, redisURL string, log *slog.Logger, opts
 }
 
 // subscribe subscribes b.ps to b.channel and waits for Redis to confirm.
-func (b *RedisBroker) subscribe(ctx context.Context) error {
+func (b *Redis) subscribe(ctx context.Context) error {
 	if err := b.ps.Subscribe(ctx, b.channel); err != nil {
 		return err
 	}
@@ -128,21 +124,21 @@ func (b *RedisBroker) subscribe(ctx context.Context) error {
 	return nil
 }
 
-// Publish sends msg to Redis, from where every RedisBroker on the channel,
+// Notify sends msg to Redis, from where every Redis on the channel,
 // this one included, hands it to its subscribers of msg.Owner. It waits for
 // Redis at most the publish timeout (2s by default) and never for a
 // subscriber. It fails on a malformed message, after Close, and when Redis
 // does not take the message in time.
-func (b *RedisBroker) Publish(ctx context.Context, msg Message) error {
-	if err := msg.validate(); err != nil {
+func (b *Redis) Notify(ctx context.Context, msg model.Change) error {
+	if err := validate(&msg); err != nil {
 		return err
 	}
 	select {
 	case <-b.stop:
-		return ErrBrokerClosed
+		return ErrClosed
 	default:
 	}
-	data, err := json.Marshal(newWireMessage(msg.redact()))
+	data, err := json.Marshal(newWireMessage(redact(msg)))
 	if err != nil {
 		return fmt.Errorf("publish: encode message: %w", err)
 	}
@@ -154,15 +150,15 @@ func (b *RedisBroker) Publish(ctx context.Context, msg Message) error {
 	return nil
 }
 
-// Subscribe returns a subscription to owner's messages from every broker on
-// the channel; see Broker.
-func (b *RedisBroker) Subscribe(ctx context.Context, owner string, buffer int) (*Subscription, error) {
-	return b.mem.Subscribe(ctx, owner, buffer)
+// Watch returns a stream of owner's changes from every process on the
+// channel; see Feed.
+func (b *Redis) Watch(ctx context.Context, owner string, buffer int) (*Stream, error) {
+	return b.mem.Watch(ctx, owner, buffer)
 }
 
 // Close stops the receive loop and waits for it, ends every subscription and
 // closes the Redis connections. It is safe to call more than once.
-func (b *RedisBroker) Close() error {
+func (b *Redis) Close() error {
 	b.closeOnce.Do(func() {
 		close(b.stop)
 		psErr := b.ps.Close() // interrupts a blocked Receive
@@ -179,7 +175,7 @@ func (b *RedisBroker) Close() error {
 // receive hands every message from Redis to the local subscribers until
 // Close. go-redis redials and resubscribes after a connection error; the
 // loop logs the error and backs off while Redis stays unreachable.
-func (b *RedisBroker) receive() {
+func (b *Redis) receive() {
 	defer close(b.done)
 	var (
 		pinged   bool // a ping is out and nothing has arrived since
@@ -239,7 +235,7 @@ func (b *RedisBroker) receive() {
 			continue
 		}
 		msg := w.message()
-		if err := msg.validate(); err != nil {
+		if err := validate(&msg); err != nil {
 			b.log.Error("redis broker: invalid message", "channel", b.channel, "err", err)
 			continue
 		}
@@ -250,7 +246,7 @@ func (b *RedisBroker) receive() {
 }
 
 // wait sleeps for d or until Close, reporting whether the broker is still open.
-func (b *RedisBroker) wait(d time.Duration) bool {
+func (b *Redis) wait(d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -276,12 +272,12 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// wireMessage is a Message as it travels through Redis. The webhook's
+// wireMessage is a model.Change as it travels through Redis. The webhook's
 // secrets are not serialised, so it says which ones are set, and the
 // receiver restores the placeholders that answer HasBearerToken and
 // HasSharedToken.
 type wireMessage struct {
-	Message
+	model.Change
 	Secrets *wireSecrets `json:"secrets,omitempty"`
 }
 
@@ -292,8 +288,8 @@ type wireSecrets struct {
 	SharedToken    bool `json:"sharedToken,omitempty"`
 }
 
-func newWireMessage(m Message) wireMessage {
-	w := wireMessage{Message: m}
+func newWireMessage(m model.Change) wireMessage {
+	w := wireMessage{Change: m}
 	if h := m.Webhook; h != nil {
 		w.Secrets = &wireSecrets{
 			Secret:         h.Secret != "",
@@ -305,8 +301,8 @@ func newWireMessage(m Message) wireMessage {
 	return w
 }
 
-func (w *wireMessage) message() Message {
-	m := w.Message
+func (w *wireMessage) message() model.Change {
+	m := w.Change
 	if h, s := m.Webhook, w.Secrets; h != nil && s != nil {
 		for _, f := range []struct {
 			set bool

@@ -15,3 +15,17 @@ func RequestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)
 	return id
 }
+
+type callerKey struct{}
+
+// WithCaller returns a context carrying the authenticated API key on whose
+// behalf the work is done.
+func WithCaller(ctx context.Context, k *APIKey) context.Context {
+	return context.WithValue(ctx, callerKey{}, k)
+}
+
+// CallerFrom returns the API key ctx carries, or nil.
+func CallerFrom(ctx context.Context) *APIKey {
+	k, _ := ctx.Value(callerKey{}).(*APIKey)
+	return k
+}

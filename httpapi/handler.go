@@ -1,9 +1,7 @@
-package main
+package httpapi
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +23,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/hookline/hookline/delivery"
+	"github.com/hookline/hookline/feed"
 	"github.com/hookline/hookline/graph"
 	"github.com/hookline/hookline/metrics"
 	"github.com/hookline/hookline/model"
@@ -32,39 +31,59 @@ import (
 	"github.com/hookline/hookline/store"
 )
 
-// app is what the HTTP handler serves.
-type app struct {
-	cfg     Config
-	store   *store.Store
-	engine  *delivery.Engine
-	broker  delivery.Broker
-	metrics *metrics.Metrics
-	log     *slog.Logger
-	// stopping makes /readyz answer 503 while the process shuts down.
-	stopping *atomic.Bool
+// Config bounds what clients may ask of the API.
+type Config struct {
+	// AllowedOrigins limits cross-origin websocket upgrades; empty allows any.
+	AllowedOrigins []string
+	MaxBodyBytes   int64
+	// RequestTimeout bounds a query or mutation (subscriptions excepted).
+	RequestTimeout time.Duration
+	Introspection  bool
+	// RatePerSecond and RateBurst limit each API key; 0 means unlimited.
+	RatePerSecond       float64
+	RateBurst           int
+	MaxWebsocketsPerKey int
 }
 
-// newHandler returns Hookline's HTTP handler: the GraphQL IDE at /, the
-// authenticated GraphQL endpoint at /graphql, and /livez, /readyz, /metrics.
-func newHandler(a app) http.Handler {
-	if a.stopping == nil {
-		a.stopping = new(atomic.Bool)
+// DefaultConfig returns the production limits.
+func DefaultConfig() Config {
+	return Config{MaxBodyBytes: 1 << 20, RequestTimeout: 30 * time.Second, Introspection: true, MaxWebsocketsPerKey: 100}
+}
+
+// Deps are the parts the API serves.
+type Deps struct {
+	Store  *store.Store
+	Engine *delivery.Engine
+	Feed   feed.Feed
+	// Metrics, when set, is served at /metrics and counts operations.
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+	// Stopping, when set, makes /readyz answer 503 once it holds true.
+	Stopping *atomic.Bool
+}
+
+// New returns Hookline's HTTP handler: the GraphQL IDE at /, the
+// authenticated GraphQL endpoint at /graphql (POST, GET, SSE and both
+// websocket protocols), and /livez, /readyz, /metrics.
+func New(cfg Config, d Deps) http.Handler {
+	if d.Stopping == nil {
+		d.Stopping = new(atomic.Bool)
 	}
-	res := &resolver.Resolver{Store: a.store, Engine: a.engine, Broker: a.broker, Logger: a.log}
-	if a.metrics != nil {
-		res.Subscriptions = a.metrics
+	res := &resolver.Resolver{Store: d.Store, Engine: d.Engine, Feed: d.Feed, Logger: d.Log, EndWith: endSubscription}
+	if d.Metrics != nil {
+		res.Subscriptions = d.Metrics
 	}
 	auth := &authenticator{
-		store:   a.store,
-		log:     a.log,
-		limiter: newRateLimiter(a.cfg.RatePerSecond, a.cfg.RateBurst),
-		sockets: &connLimiter{max: a.cfg.MaxWebsocketsPerKey, open: map[string]int{}},
+		store:   d.Store,
+		log:     d.Log,
+		limiter: newRateLimiter(cfg.RatePerSecond, cfg.RateBurst),
+		sockets: &connLimiter{max: cfg.MaxWebsocketsPerKey, open: map[string]int{}},
 	}
 
 	// Cross-origin websocket upgrades are refused unless allowed; with no
 	// list any origin may connect, which is safe because API keys are bearer
 	// tokens, never cookies.
-	accept := websocket.AcceptOptions{OriginPatterns: a.cfg.AllowedOrigins, InsecureSkipVerify: len(a.cfg.AllowedOrigins) == 0}
+	accept := websocket.AcceptOptions{OriginPatterns: cfg.AllowedOrigins, InsecureSkipVerify: len(cfg.AllowedOrigins) == 0}
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: res, Complexity: complexity()}))
 	gql.AddTransport(transport.Websocket{
 		Implementation:        transport.CoderWebsocketImplementation{AcceptOptions: accept},
@@ -80,14 +99,14 @@ func newHandler(a app) http.Handler {
 	gql.AddTransport(transport.POST{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	gql.SetParserTokenLimit(parserTokenLimit)
-	if a.cfg.Introspection {
+	if cfg.Introspection {
 		gql.Use(extension.Introspection{})
 	}
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	gql.Use(extension.FixedComplexityLimit(complexityLimit))
 	gql.Use(shapeLimit{})
-	if a.metrics != nil {
-		gql.Use(a.metrics.Extension())
+	if d.Metrics != nil {
+		gql.Use(d.Metrics.Extension())
 	}
 	gql.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		oc := graphql.GetOperationContext(ctx)
@@ -95,10 +114,10 @@ func newHandler(a app) http.Handler {
 		if name == "" && oc.Operation != nil {
 			name = oc.Operation.Name // named in the document, not in the request
 		}
-		a.log.DebugContext(ctx, "graphql operation", "request_id", model.RequestID(ctx), "operation", name)
+		d.Log.DebugContext(ctx, "graphql operation", "request_id", model.RequestID(ctx), "operation", name)
 		switch {
-		case resolver.OverWebsocket(ctx):
-			return auth.websocketOperation(ctx, oc.Operation, next, a.cfg.RequestTimeout)
+		case overWebsocket(ctx):
+			return auth.websocketOperation(ctx, oc.Operation, next, cfg.RequestTimeout)
 		case oc.Operation != nil && oc.Operation.Operation == ast.Subscription:
 			return sseSubscription(ctx, next)
 		}
@@ -109,29 +128,31 @@ func newHandler(a app) http.Handler {
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", ideHandler())
-	mux.Handle("/graphql", http.MaxBytesHandler(auth.middleware(gql, a.cfg.RequestTimeout), a.cfg.MaxBodyBytes))
+	mux.Handle("/graphql", http.MaxBytesHandler(auth.middleware(gql, cfg.RequestTimeout), cfg.MaxBodyBytes))
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", a.ready)
-	if a.metrics != nil {
-		mux.Handle("GET /metrics", a.metrics.Handler())
+	mux.HandleFunc("GET /readyz", ready(d.Store, d.Stopping))
+	if d.Metrics != nil {
+		mux.Handle("GET /metrics", d.Metrics.Handler())
 	}
 	return withRequestID(mux)
 }
 
 // ready answers 200 when the database answers and the process is not
 // shutting down, 503 otherwise.
-func (a app) ready(w http.ResponseWriter, r *http.Request) {
-	if a.stopping.Load() {
-		http.Error(w, "shutting down", http.StatusServiceUnavailable)
-		return
+func ready(st *store.Store, stopping *atomic.Bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if stopping.Load() {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := st.Ping(ctx); err != nil {
+			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok\n"))
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := a.store.Ping(ctx); err != nil {
-		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
-		return
-	}
-	w.Write([]byte("ok\n"))
 }
 
 // withRequestID gives every request an ID, taken from X-Request-Id when the
@@ -141,9 +162,7 @@ func withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
 		if !validRequestID(id) {
-			b := make([]byte, 12)
-			rand.Read(b)
-			id = hex.EncodeToString(b)
+			id = model.RandomHex(12)
 		}
 		w.Header().Set("X-Request-Id", id)
 		next.ServeHTTP(w, r.WithContext(model.WithRequestID(r.Context(), id)))
@@ -191,10 +210,10 @@ func (a *authenticator) middleware(next http.Handler, timeout time.Duration) htt
 			return
 		}
 		if ok, wait := a.limiter.allow(key.ID); !ok {
-			writeError(w, model.Errorf(model.ErrRateLimited, "rate limit exceeded for this API key; retry in %s", wait.Round(time.Millisecond)), wait)
+			writeError(w, model.Errorf(model.CodeRateLimited, "rate limit exceeded for this API key; retry in %s", wait.Round(time.Millisecond)), wait)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(resolver.WithCaller(ctx, key)))
+		next.ServeHTTP(w, r.WithContext(model.WithCaller(ctx, key)))
 	})
 }
 
@@ -221,18 +240,18 @@ func (a *authenticator) websocketInit(ctx context.Context, payload transport.Ini
 	if !a.sockets.acquire(key.ID) {
 		return transport.WithWebsocketCloseCode(ctx, 4429), nil, errors.New("too many websocket connections for this API key")
 	}
-	return resolver.WithWebsocket(resolver.WithCaller(ctx, key)), nil, nil
+	return context.WithValue(model.WithCaller(ctx, key), websocketKey{}, true), nil, nil
 }
 
 // websocketOperation applies to an operation sent over a websocket what the
 // HTTP middleware applies to a request: the key's rate limit, and the
 // request timeout to queries and mutations.
 func (a *authenticator) websocketOperation(ctx context.Context, op *ast.OperationDefinition, next graphql.OperationHandler, timeout time.Duration) graphql.ResponseHandler {
-	if key, err := resolver.Caller(ctx); err == nil {
+	if key := model.CallerFrom(ctx); key != nil {
 		if ok, wait := a.limiter.allow(key.ID); !ok {
 			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
 				Message:    fmt.Sprintf("rate limit exceeded for this API key; retry in %s", wait.Round(time.Millisecond)),
-				Extensions: map[string]any{"code": model.ErrRateLimited, "retryAfterMs": wait.Milliseconds()},
+				Extensions: map[string]any{"code": model.CodeRateLimited, "retryAfterMs": wait.Milliseconds()},
 			}}})
 		}
 	}
@@ -250,17 +269,40 @@ func (a *authenticator) websocketOperation(ctx context.Context, op *ast.Operatio
 	}
 }
 
+type websocketKey struct{}
+
+// overWebsocket reports whether ctx is a websocket connection's.
+func overWebsocket(ctx context.Context) bool { return ctx.Value(websocketKey{}) != nil }
+
+type endNoticeKey struct{}
+
+// endNotice holds the error that ended an SSE subscription until its
+// stream sends it.
+type endNotice struct {
+	err atomic.Pointer[gqlerror.Error]
+}
+
+// endSubscription sends err as a subscription's last message: an error
+// message on websockets, the last event on SSE.
+func endSubscription(ctx context.Context, err *gqlerror.Error) {
+	if overWebsocket(ctx) {
+		transport.AddSubscriptionError(ctx, err)
+	} else if n, ok := ctx.Value(endNoticeKey{}).(*endNotice); ok {
+		n.err.Store(err)
+	}
+}
+
 // sseSubscription makes the last event of a subscription over SSE carry the
 // error that ended it (SLOW_SUBSCRIBER), as websockets do; gqlgen's SSE
 // transport would only say "complete".
 func sseSubscription(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	notice := new(resolver.EndNotice)
-	responses := next(resolver.WithEndNotice(ctx, notice))
+	notice := new(endNotice)
+	responses := next(context.WithValue(ctx, endNoticeKey{}, notice))
 	var told bool
 	return func(ctx context.Context) *graphql.Response {
 		r := responses(ctx)
 		if r == nil && !told {
-			if err := notice.Err(); err != nil {
+			if err := notice.err.Load(); err != nil {
 				told = true
 				return &graphql.Response{Errors: gqlerror.List{err}}
 			}
@@ -271,22 +313,22 @@ func sseSubscription(ctx context.Context, next graphql.OperationHandler) graphql
 
 // websocketClose releases an authenticated connection's slot.
 func (a *authenticator) websocketClose(ctx context.Context, _ int) {
-	if key, err := resolver.Caller(ctx); err == nil {
+	if key := model.CallerFrom(ctx); key != nil {
 		a.sockets.release(key.ID)
 	}
 }
 
-func (a *authenticator) authenticate(ctx context.Context, header string) (*model.ApiKey, error) {
+func (a *authenticator) authenticate(ctx context.Context, header string) (*model.APIKey, error) {
 	secret, ok := strings.CutPrefix(header, "Bearer ")
 	if !ok || secret == "" {
-		return nil, model.Errorf(model.ErrUnauthenticated, "missing API key: send Authorization: Bearer <key>")
+		return nil, model.Errorf(model.CodeUnauthenticated, "missing API key: send Authorization: Bearer <key>")
 	}
 	// Keys are looked up by their SHA-256, so the comparison never runs on
 	// the secret itself and reveals nothing through timing.
 	key, err := a.store.APIKeyByHash(ctx, model.HashAPIKey(strings.TrimSpace(secret)))
-	if err != nil && model.ErrorCode(err) != model.ErrUnauthenticated {
+	if err != nil && model.ErrorCode(err) != model.CodeUnauthenticated {
 		a.log.ErrorContext(ctx, "authenticate", "err", err)
-		return nil, model.Errorf(model.ErrUnavailable, "cannot check the API key right now; retry shortly")
+		return nil, model.Errorf(model.CodeUnavailable, "cannot check the API key right now; retry shortly")
 	}
 	return key, err
 }
@@ -303,9 +345,9 @@ func writeError(w http.ResponseWriter, err error, retryAfter time.Duration) {
 	status := http.StatusUnauthorized
 	ext := map[string]any{"code": code}
 	switch code {
-	case model.ErrUnavailable:
+	case model.CodeUnavailable:
 		status = http.StatusServiceUnavailable
-	case model.ErrRateLimited:
+	case model.CodeRateLimited:
 		status = http.StatusTooManyRequests
 		secs := int(math.Ceil(retryAfter.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
@@ -313,12 +355,7 @@ func writeError(w http.ResponseWriter, err error, retryAfter time.Duration) {
 	default:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="hookline"`)
 	}
-	var appErr *model.Error
-	msg := "internal error"
-	if errors.As(err, &appErr) {
-		msg = appErr.Message
-	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": msg, "extensions": ext}}})
+	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": model.PublicMessage(err), "extensions": ext}}})
 }
