@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookline/hookline/delivery"
+	"github.com/hookline/hookline/delivery/outbound"
 	"github.com/hookline/hookline/model"
 	"github.com/hookline/hookline/store/storetest"
 )
@@ -286,8 +286,8 @@ func TestHostileReceiversBounded(t *testing.T) {
 						t.Errorf("%s: started at %v, before attempt %d ended (%v)", at, a.StartedAt, prev.AttemptNumber, end)
 					}
 				}
-				if len(a.ResponseBody) > delivery.MaxResponseBody {
-					t.Errorf("%s: stored a response body of %d bytes; want at most %d", at, len(a.ResponseBody), delivery.MaxResponseBody)
+				if len(a.ResponseBody) > outbound.MaxResponseBody {
+					t.Errorf("%s: stored a response body of %d bytes; want at most %d", at, len(a.ResponseBody), outbound.MaxResponseBody)
 				}
 				switch w.outcome {
 				case "FAILURE":
@@ -321,7 +321,7 @@ func TestHostileReceiversBounded(t *testing.T) {
 					t.Errorf("%s: Hookline held a connection for %v; want at most the timeout %v and a margin", name, held, cfg.Timeout)
 				}
 				if s.written > 64<<20 {
-					t.Errorf("%s: Hookline let the receiver write %d MiB on one connection; want it to stop reading after %d KiB", name, s.written>>20, delivery.MaxResponseBody>>10)
+					t.Errorf("%s: Hookline let the receiver write %d MiB on one connection; want it to stop reading after %d KiB", name, s.written>>20, outbound.MaxResponseBody>>10)
 				}
 			}
 		}

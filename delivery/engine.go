@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hookline/hookline/backoff"
+	"github.com/hookline/hookline/delivery/outbound"
 	"github.com/hookline/hookline/model"
 )
 
@@ -86,12 +88,12 @@ const claimBatch = 100
 // Engine publishes events and delivers them. Publish and Ping may be called
 // concurrently with Run.
 type Engine struct {
-	store   Store
-	cfg     Config
-	log     *slog.Logger
-	client  *http.Client
-	backoff Backoff
-	lease   time.Duration
+	store    Store
+	cfg      Config
+	log      *slog.Logger
+	client   *http.Client
+	schedule backoff.Schedule
+	lease    time.Duration
 
 	wake chan struct{} // capacity 1: a claim round is wanted
 
@@ -144,8 +146,8 @@ func New(st Store, cfg Config, log *slog.Logger) *Engine {
 		store:       st,
 		cfg:         cfg,
 		log:         log,
-		client:      NewClient(ClientOptions{Timeout: cfg.Timeout, AllowPrivate: cfg.AllowPrivateTargets, MaxConnsPerHost: cfg.Workers}),
-		backoff:     Backoff{Schedule: cfg.Schedule, Jitter: 0.2},
+		client:      outbound.NewClient(outbound.ClientOptions{Timeout: cfg.Timeout, AllowPrivate: cfg.AllowPrivateTargets, MaxConnsPerHost: cfg.Workers}),
+		schedule:    backoff.Schedule{Steps: cfg.Schedule, Jitter: 0.2},
 		lease:       cfg.Lease,
 		wake:        make(chan struct{}, 1),
 		queues:      make(map[string]*webhookQueue),
@@ -473,7 +475,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			return nil
 		case err != nil:
 			failures++
-			delay := min(time.Duration(failures)*e.cfg.PollInterval, 30*time.Second)
+			delay := backoff.Exponential(failures, e.cfg.PollInterval, 30*time.Second)
 			e.log.ErrorContext(ctx, "claim deliveries", "err", err, "retry_in", delay)
 			select {
 			case <-ctx.Done():

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/hookline/hookline/backoff"
 	"github.com/hookline/hookline/model"
 )
 
@@ -48,11 +49,12 @@ func (e *Engine) flush(batch []model.AttemptRecord) {
 		recorded *model.Recorded
 		err      error
 	)
-	for wait := 100 * time.Millisecond; ; wait *= 2 {
+	for try := 1; ; try++ {
 		recorded, err = e.store.RecordAttempts(ctx, batch)
 		if err == nil {
 			break
 		}
+		wait := backoff.Exponential(try, 100*time.Millisecond, recordRetries)
 		if time.Now().Add(wait).After(deadline) {
 			// The leases run out and the deliveries are tried again: at least once.
 			e.log.Error("record attempts", "attempts", len(batch), "err", err)

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hookline/hookline/backoff"
 	"github.com/hookline/hookline/model"
 	"github.com/redis/go-redis/v9"
 )
@@ -215,7 +216,7 @@ func (b *Redis) receive() {
 			pinged = false
 			failures++
 			b.log.Error("redis broker: receive failed; reconnecting", "channel", b.channel, "failures", failures, "err", err)
-			if !b.wait(backoffDelay(failures)) {
+			if !b.wait(backoff.Exponential(failures, 100*time.Millisecond, 5*time.Second)) {
 				return
 			}
 			continue
@@ -255,16 +256,6 @@ func (b *Redis) wait(d time.Duration) bool {
 	case <-b.stop:
 		return false
 	}
-}
-
-// backoffDelay is the pause after the nth consecutive receive error: 100ms
-// doubling up to 5s.
-func backoffDelay(n int) time.Duration {
-	d := 100 * time.Millisecond
-	for i := 1; i < n && d < 5*time.Second; i++ {
-		d *= 2
-	}
-	return min(d, 5*time.Second)
 }
 
 func isTimeout(err error) bool {

@@ -375,7 +375,7 @@ func cancelPending(tx *gorm.DB, webhookID string, t time.Time) ([]*model.Deliver
 	var ds []*model.Delivery
 	err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).
 		Where("webhook_id = ? AND status IN ?", webhookID, []model.DeliveryStatus{model.DeliveryStatusPending, model.DeliveryStatusRetrying}).
-		Find(&ds).Error
+		Order("id").Find(&ds).Error
 	if err != nil {
 		return nil, fmt.Errorf("cancel pending deliveries: %w", err)
 	}

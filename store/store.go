@@ -22,6 +22,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/hookline/hookline/backoff"
 	"github.com/hookline/hookline/model"
 )
 
@@ -450,7 +451,7 @@ func retryDeadlocks(ctx context.Context, fn func() error) error {
 		select {
 		case <-ctx.Done():
 			return err
-		case <-time.After(time.Duration(try+1) * 5 * time.Millisecond):
+		case <-time.After(backoff.Exponential(try+1, 5*time.Millisecond, 50*time.Millisecond)):
 		}
 	}
 	return err

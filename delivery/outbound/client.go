@@ -1,4 +1,4 @@
-package delivery
+package outbound
 
 import (
 	"bytes"
@@ -19,13 +19,13 @@ import (
 
 // Limits of the outgoing client.
 const (
-	// MaxResponseBody is how much of a response body Do keeps.
+	// MaxResponseBody is how much of a response body Send keeps.
 	MaxResponseBody = 64 << 10
 	// MaxResponseHeaderBytes caps a response's header block. net/http's
 	// default is 10 MiB, so a receiver that streams endless headers would
 	// make every worker buffer that much.
 	MaxResponseHeaderBytes = 64 << 10
-	// maxDrain is how much more Do reads and discards so the connection can
+	// maxDrain is how much more Send reads and discards so the connection can
 	// be reused; a longer body closes the connection instead.
 	maxDrain = 64 << 10
 
@@ -156,23 +156,23 @@ func addrKind(a netip.Addr) string {
 	return "reserved (not public)"
 }
 
-// Request is one delivery attempt.
+// Request is what one delivery attempt sends.
 type Request struct {
 	URL    string
 	Body   []byte
 	Header http.Header
 }
 
-// Result is the outcome of a delivery attempt.
-type Result struct {
+// Response is what came back from a delivery attempt, or why nothing did.
+type Response struct {
 	// StatusCode is the response's status, 0 when none arrived.
 	StatusCode     int
-	ResponseHeader http.Header
-	// ResponseBody is the start of the response body, at most
+	Header http.Header
+	// Body is the start of the response body, at most
 	// MaxResponseBody bytes; the rest is discarded.
-	ResponseBody []byte
+	Body []byte
 	// Duration is the time from sending the request to having read
-	// ResponseBody.
+	// Body.
 	Duration time.Duration
 	// Err is why no response arrived: an invalid request, a refused
 	// destination, a network error or a timeout. It is nil when a response
@@ -180,14 +180,14 @@ type Result struct {
 	Err error
 }
 
-// Do POSTs req.Body to req.URL with req.Header using c and reports the
+// Send POSTs req.Body to req.URL with req.Header using c and reports the
 // outcome. It never follows redirects itself (see NewClient), reads at most
 // MaxResponseBody bytes of the response plus a bounded amount more to keep
 // the connection reusable, and gives up when ctx ends.
-func Do(ctx context.Context, c *http.Client, req Request) Result {
+func Send(ctx context.Context, c *http.Client, req Request) Response {
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, req.URL, bytes.NewReader(req.Body))
 	if err != nil {
-		return Result{Err: fmt.Errorf("build request: %w", err)}
+		return Response{Err: fmt.Errorf("build request: %w", err)}
 	}
 	if req.Header != nil {
 		hreq.Header = req.Header.Clone()
@@ -200,15 +200,15 @@ func Do(ctx context.Context, c *http.Client, req Request) Result {
 		if uerr, ok := errors.AsType[*url.Error](err); ok {
 			err = uerr.Err
 		}
-		return Result{Duration: time.Since(start), Err: fmt.Errorf("send request: %w", err)}
+		return Response{Duration: time.Since(start), Err: fmt.Errorf("send request: %w", err)}
 	}
 	defer resp.Body.Close()
 
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody))
-	res := Result{
+	res := Response{
 		StatusCode:     resp.StatusCode,
-		ResponseHeader: resp.Header,
-		ResponseBody:   body,
+		Header: resp.Header,
+		Body:   body,
 		Duration:       time.Since(start),
 	}
 	_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)

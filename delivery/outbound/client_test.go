@@ -1,4 +1,4 @@
-package delivery
+package outbound
 
 import (
 	"bytes"
@@ -70,7 +70,7 @@ func TestNewClient_Defaults(t *testing.T) {
 	}
 }
 
-func TestDo_OK(t *testing.T) {
+func TestSend_OK(t *testing.T) {
 	type received struct {
 		method, contentType, signature string
 		body                           []byte
@@ -87,7 +87,7 @@ func TestDo_OK(t *testing.T) {
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
 	h.Set("Webhook-Signature", "v1,abc")
-	res := Do(t.Context(), privateClient(t, 5*time.Second), Request{URL: srv.URL + "/hook", Body: []byte(`{"a":1}`), Header: h})
+	res := Send(t.Context(), privateClient(t, 5*time.Second), Request{URL: srv.URL + "/hook", Body: []byte(`{"a":1}`), Header: h})
 
 	if res.Err != nil {
 		t.Fatalf("Do error: %v", res.Err)
@@ -95,11 +95,11 @@ func TestDo_OK(t *testing.T) {
 	if res.StatusCode != http.StatusAccepted {
 		t.Errorf("StatusCode = %d; want %d", res.StatusCode, http.StatusAccepted)
 	}
-	if string(res.ResponseBody) != "thanks" {
-		t.Errorf("ResponseBody = %q; want %q", res.ResponseBody, "thanks")
+	if string(res.Body) != "thanks" {
+		t.Errorf("ResponseBody = %q; want %q", res.Body, "thanks")
 	}
-	if v := res.ResponseHeader.Get("X-Receiver"); v != "yes" {
-		t.Errorf("ResponseHeader X-Receiver = %q; want %q", v, "yes")
+	if v := res.Header.Get("X-Receiver"); v != "yes" {
+		t.Errorf("Header X-Receiver = %q; want %q", v, "yes")
 	}
 	if res.Duration <= 0 {
 		t.Errorf("Duration = %v; want > 0", res.Duration)
@@ -119,38 +119,38 @@ func TestDo_OK(t *testing.T) {
 	}
 }
 
-func TestDo_ErrorStatusIsAResponse(t *testing.T) {
+func TestSend_ErrorStatusIsAResponse(t *testing.T) {
 	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "30")
 		http.Error(w, "slow down", http.StatusTooManyRequests)
 	})
-	res := Do(t.Context(), privateClient(t, 5*time.Second), Request{URL: srv.URL})
+	res := Send(t.Context(), privateClient(t, 5*time.Second), Request{URL: srv.URL})
 	if res.Err != nil || res.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("Do = %d, %v; want %d, nil", res.StatusCode, res.Err, http.StatusTooManyRequests)
 	}
-	if got := res.ResponseHeader.Get("Retry-After"); got != "30" {
+	if got := res.Header.Get("Retry-After"); got != "30" {
 		t.Errorf("Retry-After = %q; want 30", got)
 	}
 }
 
-func TestDo_TruncatesLargeBody(t *testing.T) {
+func TestSend_TruncatesLargeBody(t *testing.T) {
 	big := bytes.Repeat([]byte("0123456789abcdef"), (MaxResponseBody+100<<10)/16) // 164 KiB
 	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Write(big)
 	})
-	res := Do(t.Context(), privateClient(t, 5*time.Second), Request{URL: srv.URL})
+	res := Send(t.Context(), privateClient(t, 5*time.Second), Request{URL: srv.URL})
 	if res.Err != nil {
 		t.Fatalf("Do error: %v", res.Err)
 	}
-	if len(res.ResponseBody) != MaxResponseBody {
-		t.Fatalf("len(ResponseBody) = %d; want %d", len(res.ResponseBody), MaxResponseBody)
+	if len(res.Body) != MaxResponseBody {
+		t.Fatalf("len(Body) = %d; want %d", len(res.Body), MaxResponseBody)
 	}
-	if !bytes.Equal(res.ResponseBody, big[:MaxResponseBody]) {
-		t.Errorf("ResponseBody is not the start of the response body")
+	if !bytes.Equal(res.Body, big[:MaxResponseBody]) {
+		t.Errorf("Body is not the start of the response body")
 	}
 }
 
-func TestDo_EndlessBodyIsBounded(t *testing.T) {
+func TestSend_EndlessBodyIsBounded(t *testing.T) {
 	// The receiver streams forever; Do must return without reading it all.
 	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		chunk := bytes.Repeat([]byte("x"), 32<<10)
@@ -160,13 +160,13 @@ func TestDo_EndlessBodyIsBounded(t *testing.T) {
 			}
 		}
 	})
-	res := Do(t.Context(), privateClient(t, time.Minute), Request{URL: srv.URL})
-	if res.Err != nil || len(res.ResponseBody) != MaxResponseBody {
-		t.Fatalf("Do = %d bytes, %v; want %d bytes, nil", len(res.ResponseBody), res.Err, MaxResponseBody)
+	res := Send(t.Context(), privateClient(t, time.Minute), Request{URL: srv.URL})
+	if res.Err != nil || len(res.Body) != MaxResponseBody {
+		t.Fatalf("Do = %d bytes, %v; want %d bytes, nil", len(res.Body), res.Err, MaxResponseBody)
 	}
 }
 
-func TestDo_RedirectNotFollowed(t *testing.T) {
+func TestSend_RedirectNotFollowed(t *testing.T) {
 	var followed atomic.Int64
 	mux := http.NewServeMux()
 	mux.HandleFunc("/hook", func(w http.ResponseWriter, r *http.Request) {
@@ -177,14 +177,14 @@ func TestDo_RedirectNotFollowed(t *testing.T) {
 	})
 	srv, _ := newServer(t, mux.ServeHTTP)
 
-	res := Do(t.Context(), privateClient(t, 5*time.Second), Request{URL: srv.URL + "/hook"})
+	res := Send(t.Context(), privateClient(t, 5*time.Second), Request{URL: srv.URL + "/hook"})
 	if res.Err != nil {
 		t.Fatalf("Do error: %v", res.Err)
 	}
 	if res.StatusCode != http.StatusFound {
 		t.Errorf("StatusCode = %d; want %d", res.StatusCode, http.StatusFound)
 	}
-	if loc := res.ResponseHeader.Get("Location"); loc != "/elsewhere" {
+	if loc := res.Header.Get("Location"); loc != "/elsewhere" {
 		t.Errorf("Location = %q; want /elsewhere", loc)
 	}
 	if n := followed.Load(); n != 0 {
@@ -192,7 +192,7 @@ func TestDo_RedirectNotFollowed(t *testing.T) {
 	}
 }
 
-func TestDo_Timeout(t *testing.T) {
+func TestSend_Timeout(t *testing.T) {
 	release := make(chan struct{})
 	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -202,7 +202,7 @@ func TestDo_Timeout(t *testing.T) {
 	})
 	t.Cleanup(func() { close(release) }) // runs before srv.Close
 
-	res := Do(t.Context(), privateClient(t, 50*time.Millisecond), Request{URL: srv.URL})
+	res := Send(t.Context(), privateClient(t, 50*time.Millisecond), Request{URL: srv.URL})
 	if res.Err == nil {
 		t.Fatalf("Do = %d, nil error; want a timeout error", res.StatusCode)
 	}
@@ -215,7 +215,7 @@ func TestDo_Timeout(t *testing.T) {
 	}
 }
 
-func TestDo_ContextCanceled(t *testing.T) {
+func TestSend_ContextCanceled(t *testing.T) {
 	release := make(chan struct{})
 	started := make(chan struct{})
 	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -232,22 +232,22 @@ func TestDo_ContextCanceled(t *testing.T) {
 		<-started
 		cancel()
 	}()
-	res := Do(ctx, privateClient(t, time.Minute), Request{URL: srv.URL})
+	res := Send(ctx, privateClient(t, time.Minute), Request{URL: srv.URL})
 	if !errors.Is(res.Err, context.Canceled) {
 		t.Errorf("Do error = %v; want context.Canceled", res.Err)
 	}
 }
 
-func TestDo_ErrBadURL(t *testing.T) {
+func TestSend_ErrBadURL(t *testing.T) {
 	c := privateClient(t, time.Second)
 	for _, u := range []string{"", "::not a url", "ftp://example.com/", "/relative"} {
-		if res := Do(t.Context(), c, Request{URL: u}); res.Err == nil {
-			t.Errorf("Do(%q) error = nil; want an error", u)
+		if res := Send(t.Context(), c, Request{URL: u}); res.Err == nil {
+			t.Errorf("Send(%q) error = nil; want an error", u)
 		}
 	}
 }
 
-func TestDo_SSRF(t *testing.T) {
+func TestSend_SSRF(t *testing.T) {
 	srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "reached")
 	})
@@ -262,14 +262,14 @@ func TestDo_SSRF(t *testing.T) {
 	targets := []struct{ name, url string }{{"IP", srv.URL}, {"Name", byName}}
 	for _, target := range targets {
 		t.Run("ErrRefused"+target.name, func(t *testing.T) {
-			res := Do(t.Context(), guarded, Request{URL: target.url, Body: []byte("{}")})
+			res := Send(t.Context(), guarded, Request{URL: target.url, Body: []byte("{}")})
 			if !errors.Is(res.Err, ErrDestinationNotAllowed) {
-				t.Fatalf("Do(%s) error = %v; want ErrDestinationNotAllowed", target.url, res.Err)
+				t.Fatalf("Send(%s) error = %v; want ErrDestinationNotAllowed", target.url, res.Err)
 			}
 			if msg := res.Err.Error(); !strings.Contains(msg, "destination address is loopback and not allowed") {
-				t.Errorf("Do(%s) error = %q; want it to say the loopback destination is not allowed", target.url, msg)
+				t.Errorf("Send(%s) error = %q; want it to say the loopback destination is not allowed", target.url, msg)
 			}
-			t.Logf("Do(%s) error: %v", target.url, res.Err)
+			t.Logf("Send(%s) error: %v", target.url, res.Err)
 			if res.StatusCode != 0 {
 				t.Errorf("StatusCode = %d; want 0", res.StatusCode)
 			}
@@ -283,9 +283,9 @@ func TestDo_SSRF(t *testing.T) {
 	for _, target := range targets {
 		t.Run("OKAllowPrivate"+target.name, func(t *testing.T) {
 			before := hits.Load()
-			res := Do(t.Context(), allowed, Request{URL: target.url})
-			if res.Err != nil || string(res.ResponseBody) != "reached" {
-				t.Fatalf("Do(%s) = %q, %v; want %q, nil", target.url, res.ResponseBody, res.Err, "reached")
+			res := Send(t.Context(), allowed, Request{URL: target.url})
+			if res.Err != nil || string(res.Body) != "reached" {
+				t.Fatalf("Send(%s) = %q, %v; want %q, nil", target.url, res.Body, res.Err, "reached")
 			}
 			if n := hits.Load() - before; n != 1 {
 				t.Errorf("server got %d requests; want 1", n)
