@@ -1,6 +1,10 @@
-// Package delivery sends events to webhooks: it matches published events to
-// webhooks, claims due deliveries from the database in batches, POSTs them
-// signed per Standard Webhooks, records every attempt and schedules retries.
+// Package delivery is the engine that gets events to webhooks. It publishes
+// (validates an event and stores it with a delivery per matching webhook,
+// many publishes to one commit), claims due deliveries in batches under a
+// lease, attempts each through outbound, records the attempts (many to one
+// commit) and decides what comes next with the retry rule in decide. It
+// reaches the database only through its Store interface; what subscribers
+// see of its work comes from the store's change feed.
 package delivery
 
 import (
