@@ -1,0 +1,159 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/hookline/hookline/model"
+	"github.com/hookline/hookline/store"
+)
+
+// authenticator resolves and rate-limits the API key of a request.
+type authenticator struct {
+	store   *store.Store
+	log     *slog.Logger
+	limiter *rateLimiter
+	sockets *connLimiter
+}
+
+// middleware requires a valid API key in the Authorization header and
+// bounds each request's time. Websocket upgrades pass through: browsers
+// cannot set headers on them, so they authenticate in connection_init.
+func (a *authenticator) middleware(next http.Handler, timeout time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions || isWebsocketUpgrade(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx := r.Context()
+		if !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, timeout)
+			defer cancel()
+		}
+		key, err := a.authenticate(ctx, r.Header.Get("Authorization"))
+		if err != nil {
+			writeError(w, err, 0)
+			return
+		}
+		if ok, wait := a.limiter.allow(key.ID); !ok {
+			writeError(w, model.Errorf(model.CodeRateLimited, "rate limit exceeded for this API key; retry in %s", wait.Round(time.Millisecond)), wait)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(model.WithCaller(ctx, key)))
+	})
+}
+
+// websocketInit authenticates a websocket from its connection_init payload:
+// {"Authorization": "Bearer <key>"}, "authorization", or headers.Authorization.
+func (a *authenticator) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	header := payload.Authorization()
+	if header == "" {
+		header = payload.GetString("authorization")
+	}
+	if header == "" {
+		if h, ok := payload["headers"].(map[string]any); ok {
+			for k, v := range h {
+				if s, ok := v.(string); ok && strings.EqualFold(k, "authorization") {
+					header = s
+				}
+			}
+		}
+	}
+	key, err := a.authenticate(ctx, header)
+	if err != nil {
+		return transport.WithWebsocketCloseCode(ctx, 4403), nil, errors.New("forbidden: " + err.Error())
+	}
+	if !a.sockets.acquire(key.ID) {
+		return transport.WithWebsocketCloseCode(ctx, 4429), nil, errors.New("too many websocket connections for this API key")
+	}
+	return context.WithValue(model.WithCaller(ctx, key), websocketKey{}, true), nil, nil
+}
+
+// websocketOperation applies to an operation sent over a websocket what the
+// HTTP middleware applies to a request: the key's rate limit, and the
+// request timeout to queries and mutations.
+func (a *authenticator) websocketOperation(ctx context.Context, op *ast.OperationDefinition, next graphql.OperationHandler, timeout time.Duration) graphql.ResponseHandler {
+	if key := model.CallerFrom(ctx); key != nil {
+		if ok, wait := a.limiter.allow(key.ID); !ok {
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
+				Message:    fmt.Sprintf("rate limit exceeded for this API key; retry in %s", wait.Round(time.Millisecond)),
+				Extensions: map[string]any{"code": model.CodeRateLimited, "retryAfterMs": wait.Milliseconds()},
+			}}})
+		}
+	}
+	responses := next(ctx)
+	if op == nil || op.Operation == ast.Subscription {
+		return responses
+	}
+	// The transport runs the operation when it asks for the response, with
+	// the connection's context: the deadline goes there.
+	deadline := time.Now().Add(timeout)
+	return func(ctx context.Context) *graphql.Response {
+		ctx, cancel := context.WithDeadline(ctx, deadline)
+		defer cancel()
+		return responses(ctx)
+	}
+}
+
+// websocketClose releases an authenticated connection's slot.
+func (a *authenticator) websocketClose(ctx context.Context, _ int) {
+	if key := model.CallerFrom(ctx); key != nil {
+		a.sockets.release(key.ID)
+	}
+}
+
+func (a *authenticator) authenticate(ctx context.Context, header string) (*model.APIKey, error) {
+	secret, ok := strings.CutPrefix(header, "Bearer ")
+	if !ok || secret == "" {
+		return nil, model.Errorf(model.CodeUnauthenticated, "missing API key: send Authorization: Bearer <key>")
+	}
+	// Keys are looked up by their SHA-256, so the comparison never runs on
+	// the secret itself and reveals nothing through timing.
+	key, err := a.store.APIKeyByHash(ctx, model.HashAPIKey(strings.TrimSpace(secret)))
+	if err != nil && model.ErrorCode(err) != model.CodeUnauthenticated {
+		a.log.ErrorContext(ctx, "authenticate", "err", err)
+		return nil, model.Errorf(model.CodeUnavailable, "cannot check the API key right now; retry shortly")
+	}
+	return key, err
+}
+
+func isWebsocketUpgrade(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// writeError answers a request refused before GraphQL runs with a
+// GraphQL-shaped body: 401 without a valid key, 429 over the rate limit
+// (with Retry-After), 503 when the key cannot be checked.
+func writeError(w http.ResponseWriter, err error, retryAfter time.Duration) {
+	code := model.ErrorCode(err)
+	status := http.StatusUnauthorized
+	ext := map[string]any{"code": code}
+	switch code {
+	case model.CodeUnavailable:
+		status = http.StatusServiceUnavailable
+	case model.CodeRateLimited:
+		status = http.StatusTooManyRequests
+		secs := int(math.Ceil(retryAfter.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+		ext["retryAfterMs"] = retryAfter.Milliseconds()
+	default:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="hookline"`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": model.PublicMessage(err), "extensions": ext}}})
+}
