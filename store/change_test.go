@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,10 +14,7 @@ import (
 )
 
 // changes is a Notifier that keeps what it is told, one line a change.
-type changes struct {
-	mu    sync.Mutex
-	lines []string
-}
+type changes struct{ lines }
 
 func (c *changes) Notify(_ context.Context, ch model.Change) error {
 	var line string
@@ -30,19 +26,8 @@ func (c *changes) Notify(_ context.Context, ch model.Change) error {
 	case ch.Attempt != nil:
 		line = fmt.Sprintf("attempt %d", ch.Attempt.AttemptNumber)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.lines = append(c.lines, ch.Owner+" "+line)
+	c.add(ch.Owner + " " + line)
 	return nil
-}
-
-// take returns the lines told since the last take.
-func (c *changes) take() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := c.lines
-	c.lines = nil
-	return out
 }
 
 // TestStoreTellsOfEveryChange: each write that changes a delivery or a
@@ -54,10 +39,10 @@ func TestStoreTellsOfEveryChange(t *testing.T) {
 		ctx := context.Background()
 		told := &changes{}
 		st := storetest.OpenWith(t, newURL(t), store.Options{Logger: slog.New(slog.DiscardHandler), Changes: told})
-		want := func(step string, lines ...string) {
+		want := func(step string, wanted ...string) {
 			t.Helper()
-			if got := told.take(); strings.Join(got, "\n") != strings.Join(lines, "\n") {
-				t.Errorf("%s told:\n  %s\nwant:\n  %s", step, strings.Join(got, "\n  "), strings.Join(lines, "\n  "))
+			if got := told.take(); strings.Join(got, "\n") != strings.Join(wanted, "\n") {
+				t.Errorf("%s told:\n  %s\nwant:\n  %s", step, strings.Join(got, "\n  "), strings.Join(wanted, "\n  "))
 			}
 		}
 

@@ -12,11 +12,29 @@ import (
 	"github.com/hookline/hookline/store/storetest"
 )
 
-// sqlRecorder is a slog handler that keeps the SQL the store logs.
-type sqlRecorder struct {
+// lines keeps what concurrent writers add, until taken.
+type lines struct {
 	mu  sync.Mutex
-	sql []string
+	got []string
 }
+
+func (l *lines) add(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.got = append(l.got, s)
+}
+
+// take returns the lines added since the last take.
+func (l *lines) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.got
+	l.got = nil
+	return out
+}
+
+// sqlRecorder is a slog handler that keeps the SQL the store logs.
+type sqlRecorder struct{ lines }
 
 func (r *sqlRecorder) Enabled(context.Context, slog.Level) bool { return true }
 func (r *sqlRecorder) WithAttrs([]slog.Attr) slog.Handler       { return r }
@@ -24,21 +42,11 @@ func (r *sqlRecorder) WithGroup(string) slog.Handler            { return r }
 func (r *sqlRecorder) Handle(_ context.Context, rec slog.Record) error {
 	rec.Attrs(func(a slog.Attr) bool {
 		if a.Key == "sql" {
-			r.mu.Lock()
-			r.sql = append(r.sql, a.Value.String())
-			r.mu.Unlock()
+			r.add(a.Value.String())
 		}
 		return true
 	})
 	return nil
-}
-
-func (r *sqlRecorder) take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := r.sql
-	r.sql = nil
-	return out
 }
 
 // TestPagesSeekNeverOffset: a page after a cursor is found by a keyset
