@@ -38,11 +38,13 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	ApiKey struct {
-		CreatedAt func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Name      func(childComplexity int) int
-		Owner     func(childComplexity int) int
-		Role      func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		ExpiresAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		LastUsedAt func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Owner      func(childComplexity int) int
+		Role       func(childComplexity int) int
 	}
 
 	CreateApiKeyPayload struct {
@@ -127,7 +129,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CreateAPIKey           func(childComplexity int, owner string, name *string, role *model.ApiKeyRole) int
+		CreateAPIKey           func(childComplexity int, owner string, name *string, role *model.ApiKeyRole, expiresAt *time.Time) int
 		CreateWebhook          func(childComplexity int, input model.CreateWebhookInput) int
 		DeleteWebhook          func(childComplexity int, id string) int
 		PingWebhook            func(childComplexity int, id string) int
@@ -163,6 +165,7 @@ type ComplexityRoot struct {
 		Events     func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.EventFilter) int
 		Me         func(childComplexity int) int
 		Node       func(childComplexity int, id string) int
+		Owner      func(childComplexity int) int
 		Webhook    func(childComplexity int, id string) int
 		Webhooks   func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.WebhookFilter) int
 	}
@@ -225,12 +228,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApiKey.CreatedAt(childComplexity), true
+	case "ApiKey.expiresAt":
+		if e.ComplexityRoot.ApiKey.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.ExpiresAt(childComplexity), true
 	case "ApiKey.id":
 		if e.ComplexityRoot.ApiKey.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.ApiKey.ID(childComplexity), true
+	case "ApiKey.lastUsedAt":
+		if e.ComplexityRoot.ApiKey.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.LastUsedAt(childComplexity), true
 	case "ApiKey.name":
 		if e.ComplexityRoot.ApiKey.Name == nil {
 			break
@@ -581,7 +596,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateAPIKey(childComplexity, args["owner"].(string), args["name"].(*string), args["role"].(*model.ApiKeyRole)), true
+		return e.ComplexityRoot.Mutation.CreateAPIKey(childComplexity, args["owner"].(string), args["name"].(*string), args["role"].(*model.ApiKeyRole), args["expiresAt"].(*time.Time)), true
 	case "Mutation.createWebhook":
 		if e.ComplexityRoot.Mutation.CreateWebhook == nil {
 			break
@@ -822,6 +837,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.owner":
+		if e.ComplexityRoot.Query.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Owner(childComplexity), true
 	case "Query.webhook":
 		if e.ComplexityRoot.Query.Webhook == nil {
 			break
@@ -1165,6 +1186,10 @@ func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphq
 		return ec.fieldContext_ApiKey_role(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_ApiKey_createdAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ApiKey_expiresAt(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_ApiKey_lastUsedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ApiKey", field.Name)
 }

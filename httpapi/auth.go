@@ -44,51 +44,69 @@ func (a *authenticator) middleware(next http.Handler, timeout time.Duration) htt
 			ctx, cancel = context.WithTimeout(ctx, timeout)
 			defer cancel()
 		}
-		key, err := a.authenticate(ctx, r.Header.Get("Authorization"))
+		owners := r.Header.Values(OwnerHeader)
+		if len(owners) > 1 {
+			writeError(w, model.InvalidField(OwnerHeader, "must be sent once"), 0)
+			return
+		}
+		c, err := a.authenticate(ctx, r.Header.Get("Authorization"), owners)
 		if err != nil {
 			writeError(w, err, 0)
 			return
 		}
-		if ok, wait := a.limiter.allow(key.ID); !ok {
+		if ok, wait := a.limiter.allow(c.Key.ID); !ok {
 			writeError(w, model.Errorf(model.CodeRateLimited, "rate limit exceeded for this API key; retry in %s", wait.Round(time.Millisecond)), wait)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(model.WithCaller(ctx, key)))
+		next.ServeHTTP(w, r.WithContext(model.WithCaller(ctx, c)))
 	})
 }
 
 // websocketInit authenticates a websocket from its connection_init payload:
-// {"Authorization": "Bearer <key>"}, "authorization", or headers.Authorization.
+// {"Authorization": "Bearer <key>", "Hookline-Owner": "<owner>"}, with any
+// case of the names, at the top or under "headers".
 func (a *authenticator) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-	header := payload.Authorization()
-	if header == "" {
-		header = payload.GetString("authorization")
+	header, _ := initValue(payload, "Authorization")
+	var owners []string
+	if owner, ok := initValue(payload, OwnerHeader); ok {
+		owners = []string{owner}
 	}
-	if header == "" {
-		if h, ok := payload["headers"].(map[string]any); ok {
-			for k, v := range h {
-				if s, ok := v.(string); ok && strings.EqualFold(k, "authorization") {
-					header = s
-				}
+	c, err := a.authenticate(ctx, header, owners)
+	if err != nil {
+		code := 4403
+		if model.ErrorCode(err) == model.CodeBadUserInput {
+			code = 4400
+		}
+		return transport.WithWebsocketCloseCode(ctx, code), nil, errors.New(model.PublicMessage(err))
+	}
+	if !a.sockets.acquire(c.Key.ID) {
+		return transport.WithWebsocketCloseCode(ctx, 4429), nil, errors.New("too many websocket connections for this API key")
+	}
+	return context.WithValue(model.WithCaller(ctx, c), websocketKey{}, true), nil, nil
+}
+
+// initValue returns the string under name in a connection_init payload,
+// matching the name in any case, at the top or under "headers".
+func initValue(payload transport.InitPayload, name string) (string, bool) {
+	for _, m := range []map[string]any{payload, nil} {
+		if m == nil {
+			m, _ = payload["headers"].(map[string]any)
+		}
+		for k, v := range m {
+			if s, ok := v.(string); ok && strings.EqualFold(k, name) {
+				return s, true
 			}
 		}
 	}
-	key, err := a.authenticate(ctx, header)
-	if err != nil {
-		return transport.WithWebsocketCloseCode(ctx, 4403), nil, errors.New("forbidden: " + err.Error())
-	}
-	if !a.sockets.acquire(key.ID) {
-		return transport.WithWebsocketCloseCode(ctx, 4429), nil, errors.New("too many websocket connections for this API key")
-	}
-	return context.WithValue(model.WithCaller(ctx, key), websocketKey{}, true), nil, nil
+	return "", false
 }
 
 // websocketOperation applies to an operation sent over a websocket what the
 // HTTP middleware applies to a request: the key's rate limit, and the
 // request timeout to queries and mutations.
 func (a *authenticator) websocketOperation(ctx context.Context, op *ast.OperationDefinition, next graphql.OperationHandler, timeout time.Duration) graphql.ResponseHandler {
-	if key := model.CallerFrom(ctx); key != nil {
-		if ok, wait := a.limiter.allow(key.ID); !ok {
+	if c, ok := model.CallerFrom(ctx); ok {
+		if ok, wait := a.limiter.allow(c.Key.ID); !ok {
 			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
 				Message:    fmt.Sprintf("rate limit exceeded for this API key; retry in %s", wait.Round(time.Millisecond)),
 				Extensions: map[string]any{"code": model.CodeRateLimited, "retryAfterMs": wait.Milliseconds()},
@@ -111,24 +129,45 @@ func (a *authenticator) websocketOperation(ctx context.Context, op *ast.Operatio
 
 // websocketClose releases an authenticated connection's slot.
 func (a *authenticator) websocketClose(ctx context.Context, _ int) {
-	if key := model.CallerFrom(ctx); key != nil {
-		a.sockets.release(key.ID)
+	if c, ok := model.CallerFrom(ctx); ok {
+		a.sockets.release(c.Key.ID)
 	}
 }
 
-func (a *authenticator) authenticate(ctx context.Context, header string) (*model.APIKey, error) {
+// OwnerHeader names the owner an admin key acts on.
+const OwnerHeader = "Hookline-Owner"
+
+// authenticate resolves the key in an Authorization header, and the owner
+// it acts on: its own, or the one named in owners (the Hookline-Owner
+// values), which only an admin key may name unless it is its own.
+func (a *authenticator) authenticate(ctx context.Context, header string, owners []string) (model.Caller, error) {
 	secret, ok := strings.CutPrefix(header, "Bearer ")
-	if !ok || secret == "" {
-		return nil, model.Errorf(model.CodeUnauthenticated, "missing API key: send Authorization: Bearer <key>")
+	if !ok || strings.TrimSpace(secret) == "" {
+		return model.Caller{}, model.Errorf(model.CodeUnauthenticated, "missing API key: send Authorization: Bearer <key>")
 	}
 	// Keys are looked up by their SHA-256, so the comparison never runs on
 	// the secret itself and reveals nothing through timing.
 	key, err := a.store.APIKeyByHash(ctx, model.HashAPIKey(strings.TrimSpace(secret)))
 	if err != nil && model.ErrorCode(err) != model.CodeUnauthenticated {
 		a.log.ErrorContext(ctx, "authenticate", "err", err)
-		return nil, model.Errorf(model.CodeUnavailable, "cannot check the API key right now; retry shortly")
+		return model.Caller{}, model.Errorf(model.CodeUnavailable, "cannot check the API key right now; retry shortly")
 	}
-	return key, err
+	if err != nil {
+		return model.Caller{}, err
+	}
+	c := model.Caller{Key: key, Owner: key.Owner}
+	if len(owners) == 0 {
+		return c, nil
+	}
+	if err := model.ValidateOwner(owners[0]); err != nil {
+		e, _ := errors.AsType[*model.Error](err)
+		return model.Caller{}, model.InvalidField(OwnerHeader, "%s", e.Message)
+	}
+	if owners[0] != key.Owner && !key.IsAdmin() {
+		return model.Caller{}, model.Errorf(model.CodeForbidden, "only admin API keys may act as another owner (%s)", OwnerHeader)
+	}
+	c.Owner = owners[0]
+	return c, nil
 }
 
 func isWebsocketUpgrade(r *http.Request) bool {
@@ -136,13 +175,21 @@ func isWebsocketUpgrade(r *http.Request) bool {
 }
 
 // writeError answers a request refused before GraphQL runs with a
-// GraphQL-shaped body: 401 without a valid key, 429 over the rate limit
-// (with Retry-After), 503 when the key cannot be checked.
+// GraphQL-shaped body: 401 without a valid key, 403 for a member key naming
+// another owner, 400 for a malformed Hookline-Owner, 429 over the rate
+// limit (with Retry-After), 503 when the key cannot be checked.
 func writeError(w http.ResponseWriter, err error, retryAfter time.Duration) {
 	code := model.ErrorCode(err)
 	status := http.StatusUnauthorized
 	ext := map[string]any{"code": code}
+	if e, ok := errors.AsType[*model.Error](err); ok && e.Field != "" {
+		ext["field"] = e.Field
+	}
 	switch code {
+	case model.CodeBadUserInput:
+		status = http.StatusBadRequest
+	case model.CodeForbidden:
+		status = http.StatusForbidden
 	case model.CodeUnavailable:
 		status = http.StatusServiceUnavailable
 	case model.CodeRateLimited:

@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -113,6 +114,9 @@ func New(cfg Config, d Deps) http.Handler {
 			name = oc.Operation.Name // named in the document, not in the request
 		}
 		d.Log.DebugContext(ctx, "graphql operation", "request_id", model.RequestID(ctx), "operation", name)
+		if oc.Operation != nil && oc.Operation.Operation == ast.Mutation {
+			next = audited(d.Log, name, oc.Operation, next)
+		}
 		switch {
 		case overWebsocket(ctx):
 			return auth.websocketOperation(ctx, oc.Operation, next, cfg.RequestTimeout)
@@ -177,4 +181,37 @@ func validRequestID(id string) bool {
 		}
 	}
 	return true
+}
+
+// audited logs a mutation at info once it has run: the key's ID, the owner
+// it acted on, the operation and its root fields, and whether it failed.
+// The key itself is never logged.
+func audited(log *slog.Logger, name string, op *ast.OperationDefinition, next graphql.OperationHandler) graphql.OperationHandler {
+	var fields []string
+	for _, sel := range op.SelectionSet {
+		if f, ok := sel.(*ast.Field); ok {
+			fields = append(fields, f.Name)
+		}
+	}
+	return func(ctx context.Context) graphql.ResponseHandler {
+		responses := next(ctx)
+		c, _ := model.CallerFrom(ctx)
+		return func(rctx context.Context) *graphql.Response {
+			r := responses(rctx)
+			if r == nil {
+				return nil
+			}
+			outcome := "ok"
+			if len(r.Errors) > 0 {
+				outcome = "error"
+			}
+			var keyID string
+			if c.Key != nil {
+				keyID = c.Key.ID
+			}
+			log.InfoContext(ctx, "mutation", "request_id", model.RequestID(ctx), "key", keyID, "owner", c.Owner,
+				"operation", name, "fields", strings.Join(fields, ","), "outcome", outcome)
+			return r
+		}
+	}
 }

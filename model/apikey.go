@@ -21,7 +21,14 @@ type APIKey struct {
 	Hash      string     `gorm:"size:64;not null;uniqueIndex"`
 	CreatedAt time.Time  `gorm:"not null"`
 	RevokedAt *time.Time
+	// ExpiresAt, when set, is when the key stops working.
+	ExpiresAt *time.Time
+	// LastUsedAt is written at most once a minute per key.
+	LastUsedAt *time.Time
 }
+
+// Expired reports whether the key has expired at t.
+func (k *APIKey) Expired(t time.Time) bool { return k.ExpiresAt != nil && !t.Before(*k.ExpiresAt) }
 
 func (APIKey) IsNode() {}
 

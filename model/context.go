@@ -18,14 +18,26 @@ func RequestID(ctx context.Context) string {
 
 type callerKey struct{}
 
-// WithCaller returns a context carrying the authenticated API key on whose
-// behalf the work is done.
-func WithCaller(ctx context.Context, k *APIKey) context.Context {
-	return context.WithValue(ctx, callerKey{}, k)
+// Caller is who does the work of a request: the authenticated API key and
+// the owner it acts on, the key's own or, for an admin key, the one it
+// names. Acting on another owner, an admin key has that owner's MEMBER
+// rights only.
+type Caller struct {
+	Key   *APIKey
+	Owner string
 }
 
-// CallerFrom returns the API key ctx carries, or nil.
-func CallerFrom(ctx context.Context) *APIKey {
-	k, _ := ctx.Value(callerKey{}).(*APIKey)
-	return k
+// IsAdmin reports whether the caller may manage API keys and owners: an
+// admin key acting on its own owner.
+func (c Caller) IsAdmin() bool { return c.Key.IsAdmin() && c.Owner == c.Key.Owner }
+
+// WithCaller returns a context carrying the caller.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// CallerFrom returns the caller ctx carries, and false if there is none.
+func CallerFrom(ctx context.Context) (Caller, bool) {
+	c, ok := ctx.Value(callerKey{}).(Caller)
+	return c, ok && c.Key != nil
 }

@@ -251,7 +251,7 @@ func isJSONObject(b []byte) bool {
 
 // ValidateOwner checks an API key's owner name.
 func ValidateOwner(owner string) error {
-	if owner == "" || len(owner) > MaxOwnerBytes || !utf8.ValidString(owner) || !validHeaderValue(owner) {
+	if strings.TrimSpace(owner) == "" || len(owner) > MaxOwnerBytes || !utf8.ValidString(owner) || !validHeaderValue(owner) {
 		return InvalidField("owner", "must be 1 to %d printable characters", MaxOwnerBytes)
 	}
 	return nil

@@ -1,19 +1,24 @@
 package resolver
 
 import (
+	"time"
+
 	"github.com/hookline/hookline/model"
 )
 
 // newAPIKey builds an API key and returns it with its secret, which is
 // stored only as a hash.
-func newAPIKey(owner string, name *string, role *model.ApiKeyRole) (*model.APIKey, string, error) {
+func newAPIKey(owner string, name *string, role *model.ApiKeyRole, expiresAt *time.Time) (*model.APIKey, string, error) {
 	if err := model.ValidateOwner(owner); err != nil {
 		return nil, "", err
 	}
 	if name != nil && len(*name) > 256 {
 		return nil, "", model.InvalidField("name", "must be at most 256 bytes")
 	}
-	k := &model.APIKey{ID: model.NewID(model.PrefixAPIKey), Owner: owner, Name: name, Role: model.ApiKeyRoleMember}
+	if expiresAt != nil && !expiresAt.After(time.Now()) {
+		return nil, "", model.InvalidField("expiresAt", "is in the past; a key must expire later than now")
+	}
+	k := &model.APIKey{ID: model.NewID(model.PrefixAPIKey), Owner: owner, Name: name, Role: model.ApiKeyRoleMember, ExpiresAt: expiresAt}
 	setIf(&k.Role, role)
 	secret := model.NewAPIKeySecret()
 	k.Hash = model.HashAPIKey(secret)

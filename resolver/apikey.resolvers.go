@@ -7,16 +7,17 @@ package resolver
 
 import (
 	"context"
+	"time"
 
 	"github.com/hookline/hookline/model"
 )
 
 // CreateAPIKey is the resolver for the createApiKey field.
-func (r *mutationResolver) CreateAPIKey(ctx context.Context, owner string, name *string, role *model.ApiKeyRole) (*model.CreateAPIKeyPayload, error) {
+func (r *mutationResolver) CreateAPIKey(ctx context.Context, owner string, name *string, role *model.ApiKeyRole, expiresAt *time.Time) (*model.CreateAPIKeyPayload, error) {
 	if _, err := admin(ctx); err != nil {
 		return nil, err
 	}
-	k, secret, err := newAPIKey(owner, name, role)
+	k, secret, err := newAPIKey(owner, name, role, expiresAt)
 	if err != nil {
 		return nil, err
 	}
@@ -39,5 +40,11 @@ func (r *mutationResolver) RevokeAPIKey(ctx context.Context, id string) (string,
 
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*model.APIKey, error) {
-	return caller(ctx)
+	c, err := caller(ctx)
+	return c.Key, err
+}
+
+// Owner is the resolver for the owner field.
+func (r *queryResolver) Owner(ctx context.Context) (string, error) {
+	return owner(ctx)
 }

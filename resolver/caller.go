@@ -6,33 +6,35 @@ import (
 	"github.com/hookline/hookline/model"
 )
 
-// caller returns the authenticated API key, or UNAUTHENTICATED. Every
-// resolver scopes its work to the caller's owner.
-func caller(ctx context.Context) (*model.APIKey, error) {
-	k := model.CallerFrom(ctx)
-	if k == nil {
-		return nil, model.Errorf(model.CodeUnauthenticated, "missing or invalid API key")
+// caller returns who the request acts for, or UNAUTHENTICATED.
+func caller(ctx context.Context) (model.Caller, error) {
+	c, ok := model.CallerFrom(ctx)
+	if !ok {
+		return model.Caller{}, model.Errorf(model.CodeUnauthenticated, "missing or invalid API key")
 	}
-	return k, nil
+	return c, nil
 }
 
-// owner returns the caller's owner.
+// owner returns the owner the request acts on. Every resolver scopes its
+// work to it.
 func owner(ctx context.Context) (string, error) {
-	k, err := caller(ctx)
-	if err != nil {
-		return "", err
-	}
-	return k.Owner, nil
+	c, err := caller(ctx)
+	return c.Owner, err
 }
 
-// admin returns the caller if it is an admin key, or FORBIDDEN.
-func admin(ctx context.Context) (*model.APIKey, error) {
-	k, err := caller(ctx)
+// admin returns the caller if it is an admin key acting on its own owner,
+// or FORBIDDEN.
+func admin(ctx context.Context) (model.Caller, error) {
+	c, err := caller(ctx)
 	if err != nil {
-		return nil, err
+		return c, err
 	}
-	if !k.IsAdmin() {
-		return nil, model.Errorf(model.CodeForbidden, "only admin API keys may do this")
+	if !c.IsAdmin() {
+		msg := "only admin API keys may do this"
+		if c.Key.IsAdmin() {
+			msg += "; acting as owner " + c.Owner + " (Hookline-Owner), the key has that owner's member rights"
+		}
+		return c, model.Errorf(model.CodeForbidden, "%s", msg)
 	}
-	return k, nil
+	return c, nil
 }

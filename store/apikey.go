@@ -26,16 +26,18 @@ type cachedKey struct {
 	expires time.Time
 }
 
-// APIKeyByHash returns the unrevoked key with that hash, or UNAUTHENTICATED.
+// APIKeyByHash returns the unrevoked, unexpired key with that hash, or
+// UNAUTHENTICATED, and notes when it was used (at most once a minute).
 func (s *Store) APIKeyByHash(ctx context.Context, hash string) (*model.APIKey, error) {
 	s.keyMu.Lock()
 	c, ok := s.keys[hash]
 	s.keyMu.Unlock()
-	if ok && time.Now().Before(c.expires) {
-		return c.key, nil
-	}
-	k, err := s.apiKeyByHash(ctx, hash)
-	if err == nil {
+	k := c.key
+	if !ok || !time.Now().Before(c.expires) {
+		var err error
+		if k, err = s.apiKeyByHash(ctx, hash); err != nil {
+			return nil, err
+		}
 		s.keyMu.Lock()
 		if len(s.keys) > 10000 { // bounded: start over rather than grow
 			clear(s.keys)
@@ -43,7 +45,39 @@ func (s *Store) APIKeyByHash(ctx context.Context, hash string) (*model.APIKey, e
 		s.keys[hash] = cachedKey{key: k, expires: time.Now().Add(keyCacheTTL)}
 		s.keyMu.Unlock()
 	}
-	return k, err
+	if k.Expired(time.Now()) {
+		return nil, model.Errorf(model.CodeUnauthenticated, "API key expired")
+	}
+	s.touch(ctx, k)
+	return k, nil
+}
+
+// touch records that k was used: at most once a minute per key, so that
+// authentication costs no write on most requests. A failure is logged.
+func (s *Store) touch(ctx context.Context, k *model.APIKey) {
+	t := now()
+	s.keyMu.Lock()
+	last, ok := s.touched[k.ID]
+	if !ok && k.LastUsedAt != nil {
+		last, ok = *k.LastUsedAt, true
+	}
+	if ok && t.Sub(last) < time.Minute {
+		s.keyMu.Unlock()
+		return
+	}
+	if len(s.touched) > 10000 {
+		clear(s.touched)
+	}
+	s.touched[k.ID] = t
+	s.keyMu.Unlock()
+	err := s.writing(ctx, func() error {
+		return s.db.WithContext(ctx).Model(&model.APIKey{}).
+			Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", k.ID, t.Add(-time.Minute)).
+			Update("last_used_at", t).Error
+	})
+	if err != nil {
+		s.log.WarnContext(ctx, "note API key use", "key", k.ID, "err", err)
+	}
 }
 
 func (s *Store) apiKeyByHash(ctx context.Context, hash string) (*model.APIKey, error) {

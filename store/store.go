@@ -36,6 +36,8 @@ type Store struct {
 
 	keyMu sync.Mutex
 	keys  map[string]cachedKey // API keys by hash, briefly
+	// touched is when this process last wrote each key's last_used_at.
+	touched map[string]time.Time
 
 	changes Notifier
 	log     *slog.Logger
@@ -107,7 +109,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{db: db, dialect: scheme, sealer: seal, writer: make(chan struct{}, 1), keys: map[string]cachedKey{}, changes: opts.Changes, log: log}
+	s := &Store{db: db, dialect: scheme, sealer: seal, writer: make(chan struct{}, 1), keys: map[string]cachedKey{}, touched: map[string]time.Time{}, changes: opts.Changes, log: log}
 	if sqlDB, err := db.DB(); err == nil {
 		n := opts.MaxOpenConns
 		if n <= 0 {
