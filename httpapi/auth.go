@@ -27,6 +27,7 @@ type authenticator struct {
 	log     *slog.Logger
 	limiter *rateLimiter
 	sockets *connLimiter
+	open    *sessions
 }
 
 // middleware requires a valid API key in the Authorization header and
@@ -34,8 +35,12 @@ type authenticator struct {
 // cannot set headers on them, so they authenticate in connection_init.
 func (a *authenticator) middleware(next http.Handler, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodOptions || isWebsocketUpgrade(r) {
+		if r.Method == http.MethodOptions {
 			next.ServeHTTP(w, r)
+			return
+		}
+		if isWebsocketUpgrade(r) {
+			next.ServeHTTP(w, withWebsocketSlot(r))
 			return
 		}
 		ctx := r.Context()
@@ -77,13 +82,19 @@ func (a *authenticator) websocketInit(ctx context.Context, payload transport.Ini
 		if model.ErrorCode(err) == model.CodeBadUserInput {
 			code = 4400
 		}
-		return transport.WithWebsocketCloseCode(ctx, code), nil, errors.New(model.PublicMessage(err))
+		msg := model.PublicMessage(err)
+		return transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, code), msg), nil, errors.New(msg)
 	}
 	if !a.sockets.acquire(c.Key.ID) {
-		return transport.WithWebsocketCloseCode(ctx, 4429), nil, errors.New("too many websocket connections for this API key")
+		const msg = "too many websocket connections for this API key"
+		return transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, 4429), msg), nil, errors.New(msg)
 	}
-	return context.WithValue(model.WithCaller(ctx, c), websocketKey{}, true), nil, nil
+	ctx = context.WithValue(model.WithCaller(ctx, c), websocketKey{}, true)
+	closed := a.open.open(c.Key.ID, func(reason string) { closeWebsocket(ctx, 4403, reason) })
+	return context.WithValue(ctx, sessionKey{}, closed), nil, nil
 }
+
+type sessionKey struct{}
 
 // initValue returns the string under name in a connection_init payload,
 // matching the name in any case, at the top or under "headers".
@@ -102,10 +113,19 @@ func initValue(payload transport.InitPayload, name string) (string, bool) {
 }
 
 // websocketOperation applies to an operation sent over a websocket what the
-// HTTP middleware applies to a request: the key's rate limit, and the
-// request timeout to queries and mutations.
+// HTTP middleware applies to a request: the key is checked again (it may
+// have been revoked or have expired since the connection opened; then the
+// connection closes), the key's rate limit, and the request timeout to
+// queries and mutations.
 func (a *authenticator) websocketOperation(ctx context.Context, op *ast.OperationDefinition, next graphql.OperationHandler, timeout time.Duration) graphql.ResponseHandler {
 	if c, ok := model.CallerFrom(ctx); ok {
+		if _, err := a.store.APIKeyByHash(ctx, c.Key.Hash); err != nil {
+			msg := model.PublicMessage(err)
+			if model.ErrorCode(err) == model.CodeUnauthenticated {
+				closeWebsocket(ctx, 4403, msg)
+			}
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{Message: msg, Extensions: map[string]any{"code": model.ErrorCode(err)}}}})
+		}
 		if ok, wait := a.limiter.allow(c.Key.ID); !ok {
 			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
 				Message:    fmt.Sprintf("rate limit exceeded for this API key; retry in %s", wait.Round(time.Millisecond)),
@@ -131,6 +151,9 @@ func (a *authenticator) websocketOperation(ctx context.Context, op *ast.Operatio
 func (a *authenticator) websocketClose(ctx context.Context, _ int) {
 	if c, ok := model.CallerFrom(ctx); ok {
 		a.sockets.release(c.Key.ID)
+	}
+	if closed, ok := ctx.Value(sessionKey{}).(func()); ok {
+		closed()
 	}
 }
 

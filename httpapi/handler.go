@@ -77,6 +77,7 @@ func New(cfg Config, d Deps) http.Handler {
 		log:     d.Log,
 		limiter: newRateLimiter(cfg.RatePerSecond, cfg.RateBurst),
 		sockets: &connLimiter{max: cfg.MaxWebsocketsPerKey, open: map[string]int{}},
+		open:    newSessions(d.Store, d.Log),
 	}
 
 	// Cross-origin websocket upgrades are refused unless allowed; with no
@@ -85,7 +86,7 @@ func New(cfg Config, d Deps) http.Handler {
 	accept := websocket.AcceptOptions{OriginPatterns: cfg.AllowedOrigins, InsecureSkipVerify: len(cfg.AllowedOrigins) == 0}
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: res, Complexity: complexity()}))
 	gql.AddTransport(transport.Websocket{
-		Implementation:        transport.CoderWebsocketImplementation{AcceptOptions: accept},
+		Implementation:        trackedWebsockets{transport.CoderWebsocketImplementation{AcceptOptions: accept}},
 		InitFunc:              auth.websocketInit,
 		CloseFunc:             auth.websocketClose,
 		InitTimeout:           10 * time.Second,
@@ -121,7 +122,7 @@ func New(cfg Config, d Deps) http.Handler {
 		case overWebsocket(ctx):
 			return auth.websocketOperation(ctx, oc.Operation, next, cfg.RequestTimeout)
 		case oc.Operation != nil && oc.Operation.Operation == ast.Subscription:
-			return sseSubscription(ctx, next)
+			return auth.sseSubscription(ctx, next)
 		}
 		return next(ctx)
 	})

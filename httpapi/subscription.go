@@ -6,6 +6,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/hookline/hookline/model"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -34,15 +35,26 @@ func endSubscription(ctx context.Context, err *gqlerror.Error) {
 
 // sseSubscription makes the last event of a subscription over SSE carry the
 // error that ended it (SLOW_SUBSCRIBER), as websockets do; gqlgen's SSE
-// transport would only say "complete".
-func sseSubscription(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+// transport would only say "complete". A stream whose key is revoked or
+// expires ends with an UNAUTHENTICATED error event.
+func (a *authenticator) sseSubscription(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	notice := new(endNotice)
-	responses := next(context.WithValue(ctx, endNoticeKey{}, notice))
+	ctx, cancel := context.WithCancel(context.WithValue(ctx, endNoticeKey{}, notice))
+	closed := func() {}
+	if c, ok := model.CallerFrom(ctx); ok {
+		closed = a.open.open(c.Key.ID, func(reason string) {
+			notice.err.CompareAndSwap(nil, &gqlerror.Error{Message: reason, Extensions: map[string]any{"code": model.CodeUnauthenticated}})
+			cancel()
+		})
+	}
+	responses := next(ctx)
 	var told bool
-	return func(ctx context.Context) *graphql.Response {
-		r := responses(ctx)
-		if r == nil && !told {
-			if err := notice.err.Load(); err != nil {
+	return func(rctx context.Context) *graphql.Response {
+		r := responses(rctx)
+		if r == nil {
+			closed()
+			cancel()
+			if err := notice.err.Load(); err != nil && !told {
 				told = true
 				return &graphql.Response{Errors: gqlerror.List{err}}
 			}

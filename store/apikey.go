@@ -173,3 +173,33 @@ func (s *Store) EnsureAPIKey(ctx context.Context, k *model.APIKey) error {
 		return tx.Model(&existing).Updates(map[string]any{"revoked_at": nil, "role": model.ApiKeyRoleAdmin}).Error
 	})
 }
+
+// RefusedAPIKeys returns, of the keys with these IDs, those that may no
+// longer be used, each with the reason: "invalid or revoked API key" or
+// "API key expired". It forgets their cached lookups, so that this process
+// refuses them at once.
+func (s *Store) RefusedAPIKeys(ctx context.Context, ids []string) (map[string]string, error) {
+	var keys []model.APIKey
+	if err := s.db.WithContext(ctx).Select("id", "hash", "revoked_at", "expires_at").Where("id IN ?", ids).Find(&keys).Error; err != nil {
+		return nil, fmt.Errorf("check api keys: %w", err)
+	}
+	refused := make(map[string]string)
+	for _, id := range ids {
+		refused[id] = "invalid or revoked API key"
+	}
+	t := time.Now()
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	for _, k := range keys {
+		switch {
+		case k.RevokedAt != nil:
+		case k.Expired(t):
+			refused[k.ID] = "API key expired"
+		default:
+			delete(refused, k.ID)
+			continue
+		}
+		delete(s.keys, k.Hash)
+	}
+	return refused, nil
+}
