@@ -47,6 +47,17 @@ type ComplexityRoot struct {
 		Role       func(childComplexity int) int
 	}
 
+	ApiKeyConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ApiKeyEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	CreateApiKeyPayload struct {
 		APIKey func(childComplexity int) int
 		Key    func(childComplexity int) int
@@ -143,6 +154,25 @@ type ComplexityRoot struct {
 		UpdateWebhook          func(childComplexity int, id string, input model.UpdateWebhookInput) int
 	}
 
+	Owner struct {
+		APIKeyCount           func(childComplexity int) int
+		LastEventAt           func(childComplexity int) int
+		Name                  func(childComplexity int) int
+		UnhealthyWebhookCount func(childComplexity int) int
+		WebhookCount          func(childComplexity int) int
+	}
+
+	OwnerConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	OwnerEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	PageInfo struct {
 		EndCursor       func(childComplexity int) int
 		HasNextPage     func(childComplexity int) int
@@ -159,6 +189,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		APIKeys    func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.APIKeyFilter) int
 		Deliveries func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.DeliveryFilter) int
 		Delivery   func(childComplexity int, id string) int
 		Event      func(childComplexity int, id string) int
@@ -166,6 +197,7 @@ type ComplexityRoot struct {
 		Me         func(childComplexity int) int
 		Node       func(childComplexity int, id string) int
 		Owner      func(childComplexity int) int
+		Owners     func(childComplexity int, first *int, after *string, filter *model.OwnerFilter) int
 		Webhook    func(childComplexity int, id string) int
 		Webhooks   func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.WebhookFilter) int
 	}
@@ -264,6 +296,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApiKey.Role(childComplexity), true
+
+	case "ApiKeyConnection.edges":
+		if e.ComplexityRoot.ApiKeyConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.Edges(childComplexity), true
+	case "ApiKeyConnection.pageInfo":
+		if e.ComplexityRoot.ApiKeyConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.PageInfo(childComplexity), true
+	case "ApiKeyConnection.totalCount":
+		if e.ComplexityRoot.ApiKeyConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.TotalCount(childComplexity), true
+
+	case "ApiKeyEdge.cursor":
+		if e.ComplexityRoot.ApiKeyEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyEdge.Cursor(childComplexity), true
+	case "ApiKeyEdge.node":
+		if e.ComplexityRoot.ApiKeyEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyEdge.Node(childComplexity), true
 
 	case "CreateApiKeyPayload.apiKey":
 		if e.ComplexityRoot.CreateApiKeyPayload.APIKey == nil {
@@ -719,6 +783,69 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.UpdateWebhook(childComplexity, args["id"].(string), args["input"].(model.UpdateWebhookInput)), true
 
+	case "Owner.apiKeyCount":
+		if e.ComplexityRoot.Owner.APIKeyCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Owner.APIKeyCount(childComplexity), true
+	case "Owner.lastEventAt":
+		if e.ComplexityRoot.Owner.LastEventAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Owner.LastEventAt(childComplexity), true
+	case "Owner.name":
+		if e.ComplexityRoot.Owner.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Owner.Name(childComplexity), true
+	case "Owner.unhealthyWebhookCount":
+		if e.ComplexityRoot.Owner.UnhealthyWebhookCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Owner.UnhealthyWebhookCount(childComplexity), true
+	case "Owner.webhookCount":
+		if e.ComplexityRoot.Owner.WebhookCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Owner.WebhookCount(childComplexity), true
+
+	case "OwnerConnection.edges":
+		if e.ComplexityRoot.OwnerConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnerConnection.Edges(childComplexity), true
+	case "OwnerConnection.pageInfo":
+		if e.ComplexityRoot.OwnerConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnerConnection.PageInfo(childComplexity), true
+	case "OwnerConnection.totalCount":
+		if e.ComplexityRoot.OwnerConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnerConnection.TotalCount(childComplexity), true
+
+	case "OwnerEdge.cursor":
+		if e.ComplexityRoot.OwnerEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnerEdge.Cursor(childComplexity), true
+	case "OwnerEdge.node":
+		if e.ComplexityRoot.OwnerEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnerEdge.Node(childComplexity), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -775,6 +902,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PingResult.WebhookID(childComplexity), true
 
+	case "Query.apiKeys":
+		if e.ComplexityRoot.Query.APIKeys == nil {
+			break
+		}
+
+		args, err := ec.field_Query_apiKeys_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.APIKeys(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.APIKeyFilter)), true
 	case "Query.deliveries":
 		if e.ComplexityRoot.Query.Deliveries == nil {
 			break
@@ -843,6 +981,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Owner(childComplexity), true
+	case "Query.owners":
+		if e.ComplexityRoot.Query.Owners == nil {
+			break
+		}
+
+		args, err := ec.field_Query_owners_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Owners(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.OwnerFilter)), true
 	case "Query.webhook":
 		if e.ComplexityRoot.Query.Webhook == nil {
 			break
@@ -1049,11 +1198,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("ApiKeyFilter", ec.unmarshalInputApiKeyFilter),
 			graphql.NewInputUnmarshaler("AttemptFilter", ec.unmarshalInputAttemptFilter),
 			graphql.NewInputUnmarshaler("CreateWebhookInput", ec.unmarshalInputCreateWebhookInput),
 			graphql.NewInputUnmarshaler("DeliveryFilter", ec.unmarshalInputDeliveryFilter),
 			graphql.NewInputUnmarshaler("EventFilter", ec.unmarshalInputEventFilter),
 			graphql.NewInputUnmarshaler("HeaderInput", ec.unmarshalInputHeaderInput),
+			graphql.NewInputUnmarshaler("OwnerFilter", ec.unmarshalInputOwnerFilter),
 			graphql.NewInputUnmarshaler("PublishEventInput", ec.unmarshalInputPublishEventInput),
 			graphql.NewInputUnmarshaler("UpdateWebhookInput", ec.unmarshalInputUpdateWebhookInput),
 			graphql.NewInputUnmarshaler("WebhookFilter", ec.unmarshalInputWebhookFilter),
@@ -1192,6 +1343,28 @@ func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphq
 		return ec.fieldContext_ApiKey_lastUsedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ApiKey", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiKeyConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ApiKeyConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ApiKeyConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ApiKeyConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKeyConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiKeyEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ApiKeyEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ApiKeyEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKeyEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1354,6 +1527,44 @@ func (ec *executionContext) childFields_Header(ctx context.Context, field graphq
 		return ec.fieldContext_Header_value(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Header", field.Name)
+}
+
+func (ec *executionContext) childFields_Owner(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Owner_name(ctx, field)
+	case "webhookCount":
+		return ec.fieldContext_Owner_webhookCount(ctx, field)
+	case "unhealthyWebhookCount":
+		return ec.fieldContext_Owner_unhealthyWebhookCount(ctx, field)
+	case "apiKeyCount":
+		return ec.fieldContext_Owner_apiKeyCount(ctx, field)
+	case "lastEventAt":
+		return ec.fieldContext_Owner_lastEventAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Owner", field.Name)
+}
+
+func (ec *executionContext) childFields_OwnerConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_OwnerConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_OwnerConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_OwnerConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OwnerConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_OwnerEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_OwnerEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_OwnerEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OwnerEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

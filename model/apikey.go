@@ -48,3 +48,13 @@ func HashAPIKey(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:])
 }
+
+// Owner is an owner as operators see it: what it has, and when it last
+// published.
+type Owner struct {
+	Name                  string
+	WebhookCount          int
+	UnhealthyWebhookCount int
+	APIKeyCount           int
+	LastEventAt           *time.Time
+}

@@ -62,6 +62,11 @@ type EventFilter struct {
 	Until *time.Time `json:"until,omitempty"`
 }
 
+type OwnerFilter struct {
+	// Owners whose name starts with this.
+	Prefix *string `json:"prefix,omitempty"`
+}
+
 // The answer to a ping.
 type PingResult struct {
 	WebhookID  string       `json:"webhookId"`

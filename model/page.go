@@ -83,3 +83,40 @@ type DeliveryEdge struct {
 	Cursor string
 	Node   *Delivery
 }
+
+// APIKeyConnection is a page of API keys.
+type APIKeyConnection struct {
+	Edges    []*APIKeyEdge
+	PageInfo *PageInfo
+	Count    Counter
+}
+
+// TotalCount counts every key the connection pages through.
+func (c *APIKeyConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }
+
+// APIKeyEdge is an API key and its cursor.
+type APIKeyEdge struct {
+	Cursor string
+	Node   *APIKey
+}
+
+// APIKeyFilter narrows a list of API keys.
+type APIKeyFilter struct {
+	Owner *string
+}
+
+// OwnerConnection is a page of owners.
+type OwnerConnection struct {
+	Edges    []*OwnerEdge
+	PageInfo *PageInfo
+	Count    Counter
+}
+
+// TotalCount counts every owner the connection pages through.
+func (c *OwnerConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }
+
+// OwnerEdge is an owner and its cursor.
+type OwnerEdge struct {
+	Cursor string
+	Node   *Owner
+}

@@ -44,6 +44,37 @@ func (r *queryResolver) Me(ctx context.Context) (*model.APIKey, error) {
 	return c.Key, err
 }
 
+// APIKeys is the resolver for the apiKeys field.
+func (r *queryResolver) APIKeys(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.APIKeyFilter) (*model.APIKeyConnection, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	owner := c.Owner
+	if c.IsAdmin() {
+		owner = "" // every owner's
+	}
+	if filter != nil && filter.Owner != nil {
+		if !c.IsAdmin() && *filter.Owner != c.Owner {
+			return nil, model.Errorf(model.CodeForbidden, "only admin API keys may list another owner's keys")
+		}
+		owner = *filter.Owner
+	}
+	return r.Store.APIKeys(ctx, owner, model.PageArgs{First: first, After: after, Last: last, Before: before})
+}
+
+// Owners is the resolver for the owners field.
+func (r *queryResolver) Owners(ctx context.Context, first *int, after *string, filter *model.OwnerFilter) (*model.OwnerConnection, error) {
+	if _, err := admin(ctx); err != nil {
+		return nil, err
+	}
+	var prefix *string
+	if filter != nil {
+		prefix = filter.Prefix
+	}
+	return r.Store.Owners(ctx, prefix, first, after)
+}
+
 // Owner is the resolver for the owner field.
 func (r *queryResolver) Owner(ctx context.Context) (string, error) {
 	return owner(ctx)

@@ -13,7 +13,12 @@ import (
 
 // CreateAPIKey stores a new API key; k.ID and k.Hash must be set.
 func (s *Store) CreateAPIKey(ctx context.Context, k *model.APIKey) error {
-	return translate("create api key", s.writing(ctx, func() error { return s.db.WithContext(ctx).Create(k).Error }))
+	return translate("create api key", s.transaction(ctx, func(tx *gorm.DB) error {
+		if err := addOwner(tx, k.Owner); err != nil {
+			return err
+		}
+		return tx.Create(k).Error
+	}))
 }
 
 // keyCacheTTL is how long a looked-up API key is trusted without asking the
@@ -166,6 +171,9 @@ func (s *Store) EnsureAPIKey(ctx context.Context, k *model.APIKey) error {
 		err := tx.Where("hash = ?", k.Hash).Take(&existing).Error
 		switch {
 		case errors.Is(err, gorm.ErrRecordNotFound):
+			if err := addOwner(tx, k.Owner); err != nil {
+				return err
+			}
 			return translate("create api key", tx.Create(k).Error)
 		case err != nil:
 			return fmt.Errorf("ensure api key: %w", err)

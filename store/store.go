@@ -286,10 +286,13 @@ func (s *Store) Ping(ctx context.Context) error { return s.ping(ctx) }
 // migrate creates and updates the tables. Processes starting together take
 // turns: a MySQL advisory lock, or SQLite's write lock, serialises them.
 func (s *Store) migrate(ctx context.Context) error {
-	models := []any{&model.APIKey{}, &model.Webhook{}, &model.Event{}, &model.Delivery{}, &model.DeliveryAttempt{}}
+	models := []any{&model.APIKey{}, &model.Webhook{}, &model.Event{}, &model.Delivery{}, &model.DeliveryAttempt{}, &ownerRow{}}
 	if s.dialect == DialectSQLite {
 		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			if err := tx.AutoMigrate(models...); err != nil {
+				return err
+			}
+			if err := fillOwners(tx); err != nil {
 				return err
 			}
 			return dropObsoleteIndexes(tx)
@@ -308,6 +311,9 @@ func (s *Store) migrate(ctx context.Context) error {
 	// database's default collation: "Acme" is not "acme".
 	db := s.db.WithContext(ctx).Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
 	if err := db.AutoMigrate(models...); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := fillOwners(db); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	if err := dropObsoleteIndexes(db); err != nil {

@@ -17,7 +17,12 @@ func (s *Store) CreateWebhook(ctx context.Context, w *model.Webhook) error {
 	w.UpdatedAt = w.CreatedAt
 	sealed := s.sealWebhook(w)
 	err := retryDeadlocks(ctx, func() error {
-		return s.writing(ctx, func() error { return s.db.WithContext(ctx).Create(sealed).Error })
+		return s.transaction(ctx, func(tx *gorm.DB) error {
+			if err := addOwner(tx, w.Owner); err != nil {
+				return err
+			}
+			return tx.Create(sealed).Error
+		})
 	})
 	if err != nil {
 		return translate("create webhook", err)
