@@ -38,6 +38,7 @@ type Store interface {
 	Webhook(ctx context.Context, owner, id string) (*model.Webhook, error)
 	Redeliver(ctx context.Context, owner, id string) (*model.Delivery, error)
 	ReplayFailed(ctx context.Context, owner, webhookID string, since time.Time) (int, error)
+	Broadcast(ctx context.Context, by string, dedupKey *string, proto *model.Event, match func(*model.Webhook) bool) (*model.BroadcastResult, error)
 }
 
 // Observer is told about every recorded attempt; *metrics.Metrics
@@ -212,6 +213,26 @@ func (e *Engine) PublishMany(ctx context.Context, owner string, ins []*model.Pub
 		events[i] = ev
 	}
 	return events, nil
+}
+
+// Broadcast publishes the event to every owner with an enabled webhook its
+// type and filters match, one event each, in one transaction; by is the
+// owner of the admin key broadcasting, whose idempotency key it is.
+func (e *Engine) Broadcast(ctx context.Context, by string, in model.PublishEventInput) (*model.BroadcastResult, error) {
+	p, err := e.prepare(ctx, by, in)
+	if err != nil {
+		return nil, err
+	}
+	proto := *p.event
+	proto.IdempotencyKey, proto.DedupKey = nil, nil
+	res, err := e.store.Broadcast(ctx, by, in.IdempotencyKey, &proto, func(w *model.Webhook) bool { return e.match(p, w) })
+	if err != nil {
+		return nil, err
+	}
+	if res.DeliveryCount > 0 {
+		e.Wake()
+	}
+	return res, nil
 }
 
 // InputError is an input of PublishMany that was refused; Err says why.

@@ -254,3 +254,65 @@ func TestRedeliverWakesTheEngine(t *testing.T) {
 		t.Errorf("Redeliver by another owner = %v; want NOT_FOUND", err)
 	}
 }
+
+// TestBroadcast: one event per owner whose enabled webhook matches the type
+// and filters, each with its deliveries; the idempotency key returns the
+// first result and publishes nothing more.
+func TestBroadcast(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, newURL func(testing.TB) string) {
+		ctx := context.Background()
+		st := storetest.Open(t, newURL(t))
+		rc := newReceiver(t, func(int) int { return http.StatusOK })
+		hook := func(owner string, events []string, filters string, enabled bool) {
+			w := &model.Webhook{ID: model.NewID(model.PrefixWebhook), Owner: owner, URL: rc.URL, Events: events,
+				Format: model.PayloadFormatJSON, Enabled: enabled, Secret: model.NewSecret(), Health: model.HealthStatusUnknown}
+			if filters != "" {
+				w.Filters = model.JSON(filters)
+			}
+			if err := st.CreateWebhook(ctx, w); err != nil {
+				t.Fatal(err)
+			}
+		}
+		hook("a", []string{"route.created"}, "", true)
+		hook("a", []string{"*"}, "", true) // a second delivery for a, one event
+		hook("b", []string{"*"}, `{"depot": ["FRA"]}`, true)
+		hook("c", []string{"route.created"}, `{"depot": ["AMS"]}`, true) // filtered out
+		hook("d", []string{"route.created"}, "", false)                  // disabled
+		hook("e", []string{"route.deleted"}, "", true)                   // another type
+		e := delivery.New(st, testConfig(), slog.New(slog.DiscardHandler))
+		key := "bc-1"
+		in := model.PublishEventInput{Type: "route.created", Payload: model.JSON(`{"depot":"FRA"}`), IdempotencyKey: &key}
+		res, err := e.Broadcast(ctx, "platform", in)
+		if err != nil || res.OwnerCount != 2 || res.DeliveryCount != 3 {
+			t.Fatalf("Broadcast = %+v, %v; want 2 owners, 3 deliveries", res, err)
+		}
+		for owner, want := range map[string]int{"a": 2, "b": 1, "c": 0, "d": 0, "e": 0, "platform": 0} {
+			events, err := st.Events(ctx, owner, nil, model.PageArgs{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantEvents := min(want, 1)
+			if len(events.Edges) != wantEvents {
+				t.Errorf("owner %s has %d events; want %d", owner, len(events.Edges), wantEvents)
+				continue
+			}
+			if wantEvents == 1 {
+				id := events.Edges[0].Node.ID
+				ds, _ := st.Deliveries(ctx, owner, model.DeliveryFilter{EventID: &id}, model.PageArgs{})
+				if len(ds.Edges) != want {
+					t.Errorf("owner %s's event has %d deliveries; want %d", owner, len(ds.Edges), want)
+				}
+			}
+		}
+		again, err := e.Broadcast(ctx, "platform", in)
+		if err != nil || *again != *res {
+			t.Errorf("Broadcast again with the key = %+v, %v; want the first result %+v", again, err, res)
+		}
+		if events, _ := st.Events(ctx, "a", nil, model.PageArgs{}); len(events.Edges) != 1 {
+			t.Errorf("owner a has %d events after the repeated broadcast; want 1", len(events.Edges))
+		}
+		if _, err := e.Broadcast(ctx, "platform", model.PublishEventInput{Type: "x", Payload: model.JSON(`[]`)}); model.ErrorCode(err) != model.CodeBadUserInput {
+			t.Errorf("Broadcast of a bad payload = %v; want BAD_USER_INPUT", err)
+		}
+	})
+}

@@ -74,6 +74,52 @@ func (ec *executionContext) field_Event_deliveries_args(ctx context.Context, raw
 
 // region    **************************** field.gotpl *****************************
 
+func (ec *executionContext) _BroadcastResult_ownerCount(ctx context.Context, field graphql.CollectedField, obj *model.BroadcastResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BroadcastResult_ownerCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OwnerCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BroadcastResult_ownerCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BroadcastResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BroadcastResult_deliveryCount(ctx context.Context, field graphql.CollectedField, obj *model.BroadcastResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BroadcastResult_deliveryCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveryCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BroadcastResult_deliveryCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BroadcastResult", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Event_id(ctx context.Context, field graphql.CollectedField, obj *model.Event) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -522,6 +568,44 @@ func UnmarshalPublishEventInput(ctx context.Context, raw any) (model.PublishEven
 
 // region    **************************** object.gotpl ****************************
 
+var broadcastResultImplementors = []string{"BroadcastResult"}
+
+func (ec *executionContext) _BroadcastResult(ctx context.Context, sel ast.SelectionSet, obj *model.BroadcastResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, broadcastResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BroadcastResult")
+		case "ownerCount":
+			out.Values[i] = ec._BroadcastResult_ownerCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deliveryCount":
+			out.Values[i] = ec._BroadcastResult_deliveryCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var eventImplementors = []string{"Event", "Node"}
 
 func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, obj *model.Event) graphql.Marshaler {
@@ -671,6 +755,14 @@ func (ec *executionContext) _EventEdge(ctx context.Context, sel ast.SelectionSet
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
+
+func (ec *executionContext) marshalNBroadcastResult2ᚖgithubᚗcomᚋhooklineᚋhooklineᚋmodelᚐBroadcastResult(ctx context.Context, sel ast.SelectionSet, v *model.BroadcastResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BroadcastResult!")
+		return graphql.Null
+	}
+	return ec._BroadcastResult(ctx, sel, v)
+}
 
 func (ec *executionContext) marshalNEvent2ᚕᚖgithubᚗcomᚋhooklineᚋhooklineᚋmodelᚐEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Event) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {

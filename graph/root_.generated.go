@@ -58,6 +58,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	BroadcastResult struct {
+		DeliveryCount func(childComplexity int) int
+		OwnerCount    func(childComplexity int) int
+	}
+
 	CreateApiKeyPayload struct {
 		APIKey func(childComplexity int) int
 		Key    func(childComplexity int) int
@@ -140,6 +145,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		BroadcastEvent         func(childComplexity int, input model.PublishEventInput) int
 		CreateAPIKey           func(childComplexity int, owner string, name *string, role *model.ApiKeyRole, expiresAt *time.Time) int
 		CreateWebhook          func(childComplexity int, input model.CreateWebhookInput) int
 		DeleteWebhook          func(childComplexity int, id string) int
@@ -328,6 +334,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApiKeyEdge.Node(childComplexity), true
+
+	case "BroadcastResult.deliveryCount":
+		if e.ComplexityRoot.BroadcastResult.DeliveryCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BroadcastResult.DeliveryCount(childComplexity), true
+	case "BroadcastResult.ownerCount":
+		if e.ComplexityRoot.BroadcastResult.OwnerCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BroadcastResult.OwnerCount(childComplexity), true
 
 	case "CreateApiKeyPayload.apiKey":
 		if e.ComplexityRoot.CreateApiKeyPayload.APIKey == nil {
@@ -650,6 +669,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Header.Value(childComplexity), true
 
+	case "Mutation.broadcastEvent":
+		if e.ComplexityRoot.Mutation.BroadcastEvent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_broadcastEvent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BroadcastEvent(childComplexity, args["input"].(model.PublishEventInput)), true
 	case "Mutation.createApiKey":
 		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
 			break
@@ -1365,6 +1395,16 @@ func (ec *executionContext) childFields_ApiKeyEdge(ctx context.Context, field gr
 		return ec.fieldContext_ApiKeyEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ApiKeyEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_BroadcastResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ownerCount":
+		return ec.fieldContext_BroadcastResult_ownerCount(ctx, field)
+	case "deliveryCount":
+		return ec.fieldContext_BroadcastResult_deliveryCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BroadcastResult", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

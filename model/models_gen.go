@@ -20,6 +20,13 @@ type AttemptFilter struct {
 	Outcome   *AttemptOutcome `json:"outcome,omitempty"`
 }
 
+// What a broadcast published.
+type BroadcastResult struct {
+	// Owners that got the event: those with an enabled webhook it matched.
+	OwnerCount    int `json:"ownerCount"`
+	DeliveryCount int `json:"deliveryCount"`
+}
+
 type CreateAPIKeyPayload struct {
 	APIKey *APIKey `json:"apiKey"`
 	// The key itself; this is the only time it is shown.

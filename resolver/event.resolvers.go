@@ -38,6 +38,15 @@ func (r *mutationResolver) PublishEvents(ctx context.Context, inputs []*model.Pu
 	return events, inputsError(err)
 }
 
+// BroadcastEvent is the resolver for the broadcastEvent field.
+func (r *mutationResolver) BroadcastEvent(ctx context.Context, input model.PublishEventInput) (*model.BroadcastResult, error) {
+	c, err := admin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Engine.Broadcast(ctx, c.Owner, input)
+}
+
 // Event is the resolver for the event field.
 func (r *queryResolver) Event(ctx context.Context, id string) (*model.Event, error) {
 	owner, err := owner(ctx)

@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
+	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/hookline/hookline/model"
 )
@@ -87,9 +86,7 @@ func (s *Store) PublishEvents(ctx context.Context, evs []*model.Event, match fun
 func (s *Store) insertDeliveries(tx *gorm.DB, evs []*model.Event, match func(*model.Event, *model.Webhook) bool, take func(*model.Event, *model.Delivery, *model.Webhook)) ([][]*model.Delivery, error) {
 	type key struct{ owner, typ string }
 	subscribed := map[key][]*model.Webhook{}
-	out := make([][]*model.Delivery, len(evs))
-	var all []*model.Delivery
-	for i, ev := range evs {
+	return insertDeliveriesTo(tx, evs, func(ev *model.Event) ([]*model.Webhook, error) {
 		k := key{ev.Owner, ev.Type}
 		hooks, ok := subscribed[k]
 		if !ok {
@@ -98,6 +95,21 @@ func (s *Store) insertDeliveries(tx *gorm.DB, evs []*model.Event, match func(*mo
 				return nil, err
 			}
 			subscribed[k] = hooks
+		}
+		return hooks, nil
+	}, match, take)
+}
+
+// insertDeliveriesTo stores a pending delivery for each stored event and
+// each of the webhooks hooksOf gives it that match; take may lease each
+// first.
+func insertDeliveriesTo(tx *gorm.DB, evs []*model.Event, hooksOf func(*model.Event) ([]*model.Webhook, error), match func(*model.Event, *model.Webhook) bool, take func(*model.Event, *model.Delivery, *model.Webhook)) ([][]*model.Delivery, error) {
+	out := make([][]*model.Delivery, len(evs))
+	var all []*model.Delivery
+	for i, ev := range evs {
+		hooks, err := hooksOf(ev)
+		if err != nil {
+			return nil, err
 		}
 		due := ev.CreatedAt
 		for _, w := range hooks {
@@ -146,24 +158,6 @@ func (s *Store) eventByDedupKey(ctx context.Context, owner, key string) (*model.
 	return &ev, nil
 }
 
-// subscribedWebhooks returns the owner's enabled webhooks subscribed to
-// eventType or to every type, locked against concurrent updates on MySQL so
-// that a webhook disabled meanwhile gets no delivery.
-func (s *Store) subscribedWebhooks(tx *gorm.DB, owner, eventType string) ([]*model.Webhook, error) {
-	var hooks []*model.Webhook
-	q := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthShare}).Where("owner = ? AND enabled = ?", owner, true)
-	if err := s.subscribedCondition(q, eventType).Find(&hooks).Error; err != nil {
-		return nil, err
-	}
-	if err := s.openWebhooks(hooks...); err != nil {
-		return nil, err
-	}
-	// The text search is a prefilter; the list itself decides.
-	return slices.DeleteFunc(hooks, func(w *model.Webhook) bool {
-		return !slices.Contains(w.Events, eventType) && !slices.Contains(w.Events, model.WildcardEvent)
-	}), nil
-}
-
 // Event returns the owner's event with that ID, or NOT_FOUND.
 func (s *Store) Event(ctx context.Context, owner, id string) (*model.Event, error) {
 	return getOwned[model.Event](ctx, s.db, owner, id, model.PrefixEvent, "event")
@@ -209,4 +203,87 @@ func (s *Store) Events(ctx context.Context, owner string, filter *model.EventFil
 		conn.Edges[i] = &model.EventEdge{Cursor: cursor{ev.CreatedAt, ev.ID}.encode(), Node: ev}
 	}
 	return conn, nil
+}
+
+// broadcast records a broadcast, so that its idempotency key returns its
+// first result.
+type broadcast struct {
+	ID            string  `gorm:"primaryKey;size:40"`
+	Owner         string  `gorm:"size:128;not null;uniqueIndex:idx_broadcasts_dedup,priority:1"`
+	DedupKey      *string `gorm:"size:255;uniqueIndex:idx_broadcasts_dedup,priority:2"`
+	OwnerCount    int     `gorm:"not null"`
+	DeliveryCount int     `gorm:"not null"`
+	CreatedAt     time.Time
+}
+
+// Broadcast stores, in one transaction, a copy of proto for every owner
+// with an enabled webhook subscribed to its type for which match returns
+// true, each with its deliveries, and tells of them. by is the owner of the
+// admin key broadcasting; with dedupKey set, a broadcast of by with that key
+// within model.IdempotencyWindow returns its first result and stores
+// nothing.
+func (s *Store) Broadcast(ctx context.Context, by string, dedupKey *string, proto *model.Event, match func(*model.Webhook) bool) (*model.BroadcastResult, error) {
+	var (
+		res        model.BroadcastResult
+		deliveries [][]*model.Delivery
+	)
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		t := now()
+		b := &broadcast{ID: model.NewID("brd_"), Owner: by, DedupKey: dedupKey, CreatedAt: t}
+		if dedupKey != nil {
+			var prev broadcast
+			err := tx.Where("owner = ? AND dedup_key = ?", by, *dedupKey).Take(&prev).Error
+			switch {
+			case err == nil && prev.CreatedAt.After(t.Add(-model.IdempotencyWindow)):
+				res = model.BroadcastResult{OwnerCount: prev.OwnerCount, DeliveryCount: prev.DeliveryCount}
+				return nil
+			case err == nil:
+				if err := tx.Model(&prev).Update("dedup_key", nil).Error; err != nil {
+					return err
+				}
+			case !errors.Is(err, gorm.ErrRecordNotFound):
+				return err
+			}
+		}
+		hooks, err := s.subscribedWebhooks(tx, "", proto.Type)
+		if err != nil {
+			return err
+		}
+		matching := map[string][]*model.Webhook{}
+		var evs []*model.Event
+		for _, w := range hooks {
+			if !match(w) {
+				continue
+			}
+			if matching[w.Owner] == nil {
+				ev := *proto
+				ev.ID, ev.Owner, ev.CreatedAt = model.NewID(model.PrefixEvent), w.Owner, t
+				evs = append(evs, &ev)
+			}
+			matching[w.Owner] = append(matching[w.Owner], w)
+		}
+		if len(evs) > 0 {
+			if err := tx.CreateInBatches(evs, 500).Error; err != nil {
+				return err
+			}
+			deliveries, err = insertDeliveriesTo(tx, evs, func(ev *model.Event) ([]*model.Webhook, error) { return matching[ev.Owner], nil },
+				func(*model.Event, *model.Webhook) bool { return true }, func(*model.Event, *model.Delivery, *model.Webhook) {})
+			if err != nil {
+				return err
+			}
+		}
+		res.OwnerCount = len(evs)
+		for _, ds := range deliveries {
+			res.DeliveryCount += len(ds)
+		}
+		b.OwnerCount, b.DeliveryCount = res.OwnerCount, res.DeliveryCount
+		return tx.Create(b).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("broadcast event: %w", translate("broadcast event", err))
+	}
+	for _, ds := range deliveries {
+		s.notifyDeliveries(ctx, ds)
+	}
+	return &res, nil
 }

@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"testing"
 
 	"github.com/hookline/hookline/model"
+	"gorm.io/gorm"
 )
 
 // TestMigrateDropsObsoleteIndexes: a database made by an earlier version
@@ -34,5 +36,57 @@ func TestMigrateDropsObsoleteIndexes(t *testing.T) {
 	}
 	if !m.HasIndex(&model.Delivery{}, "idx_deliveries_next_attempt") {
 		t.Error("idx_deliveries_next_attempt is missing after migrating")
+	}
+}
+
+// TestMigrateFillsTheIndexes: webhooks and keys stored before the owners
+// table and the event-type index existed are in both after migrating, and
+// events published then reach them.
+func TestMigrateFillsTheIndexes(t *testing.T) {
+	ctx := context.Background()
+	url := "sqlite://" + t.TempDir() + "/old.db"
+	open := func() *Store {
+		st, err := Open(ctx, url, Options{Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatalf("open: %v", err)
+		}
+		return st
+	}
+	st := open()
+	var ids []string
+	for i, events := range [][]string{{"a", "b"}, {"*"}, {"c"}} {
+		w := &model.Webhook{ID: model.NewID(model.PrefixWebhook), Owner: []string{"acme", "acme", "globex"}[i], URL: "https://example.com/h",
+			Events: events, Format: model.PayloadFormatJSON, Enabled: true, Secret: model.NewSecret(), Health: model.HealthStatusUnknown}
+		if err := st.CreateWebhook(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, w.ID)
+	}
+	// As an earlier version left it.
+	for _, table := range []string{"webhook_events", "owners"} {
+		if err := st.db.Exec("DELETE FROM " + table).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+
+	st = open()
+	defer st.Close()
+	var owners []string
+	if err := st.db.Model(&ownerRow{}).Order("name").Pluck("name", &owners).Error; err != nil || len(owners) != 2 {
+		t.Errorf("owners after migrating = %v, %v; want acme, globex", owners, err)
+	}
+	for typ, want := range map[string][]string{"a": {ids[0], ids[1]}, "c": {ids[1]}, "z": {ids[1]}} {
+		var got []string
+		err := st.db.Transaction(func(tx *gorm.DB) error {
+			hooks, err := st.subscribedWebhooks(tx, "acme", typ)
+			for _, w := range hooks {
+				got = append(got, w.ID)
+			}
+			return err
+		})
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("acme's webhooks subscribed to %q = %v, %v; want %v", typ, got, err, want)
+		}
 	}
 }

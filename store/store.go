@@ -286,13 +286,16 @@ func (s *Store) Ping(ctx context.Context) error { return s.ping(ctx) }
 // migrate creates and updates the tables. Processes starting together take
 // turns: a MySQL advisory lock, or SQLite's write lock, serialises them.
 func (s *Store) migrate(ctx context.Context) error {
-	models := []any{&model.APIKey{}, &model.Webhook{}, &model.Event{}, &model.Delivery{}, &model.DeliveryAttempt{}, &ownerRow{}}
+	models := []any{&model.APIKey{}, &model.Webhook{}, &model.Event{}, &model.Delivery{}, &model.DeliveryAttempt{}, &ownerRow{}, &webhookEvent{}, &broadcast{}}
 	if s.dialect == DialectSQLite {
 		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			if err := tx.AutoMigrate(models...); err != nil {
 				return err
 			}
 			if err := fillOwners(tx); err != nil {
+				return err
+			}
+			if err := fillSubscriptions(tx); err != nil {
 				return err
 			}
 			return dropObsoleteIndexes(tx)
@@ -314,6 +317,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	if err := fillOwners(db); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := fillSubscriptions(db); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	if err := dropObsoleteIndexes(db); err != nil {
@@ -396,21 +402,6 @@ func translate(op string, err error) error {
 		return err
 	}
 	return fmt.Errorf("%s: %w", op, err)
-}
-
-// containsExact returns a condition that column contains the argument,
-// case-sensitively on both databases (SQLite's LIKE ignores ASCII case).
-func (s *Store) containsExact(column string) string {
-	if s.dialect == DialectMySQL {
-		return "INSTR(BINARY " + column + ", ?) > 0"
-	}
-	return "instr(" + column + ", ?) > 0"
-}
-
-// subscribedCondition selects webhooks whose events list eventType or "*".
-func (s *Store) subscribedCondition(db *gorm.DB, eventType string) *gorm.DB {
-	return db.Where("("+s.containsExact("events")+" OR "+s.containsExact("events")+")",
-		`"`+eventType+`"`, `"`+model.WildcardEvent+`"`)
 }
 
 // IsUnavailable reports whether err means the database could not be reached

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -21,7 +22,10 @@ func (s *Store) CreateWebhook(ctx context.Context, w *model.Webhook) error {
 			if err := addOwner(tx, w.Owner); err != nil {
 				return err
 			}
-			return tx.Create(sealed).Error
+			if err := tx.Create(sealed).Error; err != nil {
+				return err
+			}
+			return subscribe(tx, w)
 		})
 	})
 	if err != nil {
@@ -63,9 +67,14 @@ func (s *Store) UpdateWebhook(ctx context.Context, owner, id string, change func
 		if err := s.openWebhooks(&w); err != nil {
 			return err
 		}
-		wasEnabled := w.Enabled
+		wasEnabled, events := w.Enabled, slices.Clone(w.Events)
 		if err := change(&w); err != nil {
 			return err
+		}
+		if !slices.Equal(events, w.Events) {
+			if err := subscribe(tx, &w); err != nil {
+				return err
+			}
 		}
 		w.UpdatedAt = now()
 		switch {
@@ -100,6 +109,9 @@ func (s *Store) DeleteWebhook(ctx context.Context, owner, id string) error {
 		if res.RowsAffected == 0 {
 			return model.Errorf(model.CodeNotFound, "webhook %s not found", id)
 		}
+		if err := tx.Where("webhook_id = ?", id).Delete(&webhookEvent{}).Error; err != nil {
+			return fmt.Errorf("delete webhook: %w", err)
+		}
 		var err error
 		if cancelled, err = cancelPending(tx, id, now()); err != nil {
 			return fmt.Errorf("delete webhook: %w", err)
@@ -126,7 +138,7 @@ func (s *Store) Webhooks(ctx context.Context, owner string, filter *model.Webhoo
 	base := func() *gorm.DB {
 		q := s.keysetIndex(s.db.Model(&model.Webhook{}), "webhooks", "idx_webhooks_owner_created").Where("owner = ?", owner)
 		if filter.Event != nil {
-			q = s.subscribedCondition(q, *filter.Event)
+			q = subscribedTo(q, owner, *filter.Event)
 		}
 		if filter.Enabled != nil {
 			q = q.Where("enabled = ?", *filter.Enabled)
