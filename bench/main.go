@@ -64,6 +64,7 @@ var scenarios = []scenario{
 	{"fanout", "websocket subscribers: attempt-to-subscriber latency, memory per subscriber", runFanout},
 	{"pagination", "first page against a page 900,000 rows deep", runPagination},
 	{"outage", "CPU while the receiver is down, then time to drain", runOutage},
+	{"broadcast", "broadcastEvent to 10,000 owners of 100,000 webhooks; publishEvent among them", runBroadcast},
 }
 
 func main() {
