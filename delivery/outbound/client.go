@@ -166,8 +166,8 @@ type Request struct {
 // Response is what came back from a delivery attempt, or why nothing did.
 type Response struct {
 	// StatusCode is the response's status, 0 when none arrived.
-	StatusCode     int
-	Header http.Header
+	StatusCode int
+	Header     http.Header
 	// Body is the start of the response body, at most
 	// MaxResponseBody bytes; the rest is discarded.
 	Body []byte
@@ -206,10 +206,10 @@ func Send(ctx context.Context, c *http.Client, req Request) Response {
 
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody))
 	res := Response{
-		StatusCode:     resp.StatusCode,
-		Header: resp.Header,
-		Body:   body,
-		Duration:       time.Since(start),
+		StatusCode: resp.StatusCode,
+		Header:     resp.Header,
+		Body:       body,
+		Duration:   time.Since(start),
 	}
 	_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
 	return res
