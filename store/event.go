@@ -231,17 +231,11 @@ func (s *Store) Broadcast(ctx context.Context, by string, dedupKey *string, prot
 		t := now()
 		b := &broadcast{ID: model.NewID("brd_"), Owner: by, DedupKey: dedupKey, CreatedAt: t}
 		if dedupKey != nil {
-			var prev broadcast
-			err := tx.Where("owner = ? AND dedup_key = ?", by, *dedupKey).Take(&prev).Error
-			switch {
-			case err == nil && prev.CreatedAt.After(t.Add(-model.IdempotencyWindow)):
-				res = model.BroadcastResult{OwnerCount: prev.OwnerCount, DeliveryCount: prev.DeliveryCount}
-				return nil
-			case err == nil:
-				if err := tx.Model(&prev).Update("dedup_key", nil).Error; err != nil {
-					return err
+			prev, err := claimBroadcastKey(tx, by, *dedupKey, t)
+			if err != nil || prev != nil {
+				if prev != nil {
+					res = model.BroadcastResult{OwnerCount: prev.OwnerCount, DeliveryCount: prev.DeliveryCount}
 				}
-			case !errors.Is(err, gorm.ErrRecordNotFound):
 				return err
 			}
 		}
@@ -286,4 +280,21 @@ func (s *Store) Broadcast(ctx context.Context, by string, dedupKey *string, prot
 		s.notifyDeliveries(ctx, ds)
 	}
 	return &res, nil
+}
+
+// claimBroadcastKey returns by's broadcast with key within the idempotency
+// window before t, if any. A key older than the window is released so that
+// a new broadcast can take it.
+func claimBroadcastKey(tx *gorm.DB, by, key string, t time.Time) (*broadcast, error) {
+	var prev broadcast
+	err := tx.Where("owner = ? AND dedup_key = ?", by, key).Take(&prev).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case prev.CreatedAt.After(t.Add(-model.IdempotencyWindow)):
+		return &prev, nil
+	}
+	return nil, tx.Model(&prev).Update("dedup_key", nil).Error
 }
