@@ -13,15 +13,7 @@ import (
 // TestMigrateDropsObsoleteIndexes: a database made by an earlier version
 // loses the indexes nothing uses any more, and gains the claim's index.
 func TestMigrateDropsObsoleteIndexes(t *testing.T) {
-	ctx := context.Background()
-	url := "sqlite://" + t.TempDir() + "/old.db"
-	open := func() *Store {
-		st, err := Open(ctx, url, Options{Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			t.Fatalf("open: %v", err)
-		}
-		return st
-	}
+	open := reopener(t)
 	st := open()
 	if err := st.db.Exec("CREATE INDEX idx_deliveries_due ON deliveries (status, next_attempt_at)").Error; err != nil {
 		t.Fatal(err)
@@ -44,14 +36,7 @@ func TestMigrateDropsObsoleteIndexes(t *testing.T) {
 // events published then reach them.
 func TestMigrateFillsTheIndexes(t *testing.T) {
 	ctx := context.Background()
-	url := "sqlite://" + t.TempDir() + "/old.db"
-	open := func() *Store {
-		st, err := Open(ctx, url, Options{Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			t.Fatalf("open: %v", err)
-		}
-		return st
-	}
+	open := reopener(t)
 	st := open()
 	var ids []string
 	for i, events := range [][]string{{"a", "b"}, {"*"}, {"c"}} {
@@ -88,5 +73,17 @@ func TestMigrateFillsTheIndexes(t *testing.T) {
 		if err != nil || !slices.Equal(got, want) {
 			t.Errorf("acme's webhooks subscribed to %q = %v, %v; want %v", typ, got, err, want)
 		}
+	}
+}
+
+// reopener returns a func that opens the same SQLite file each time.
+func reopener(t *testing.T) func() *Store {
+	url := "sqlite://" + t.TempDir() + "/old.db"
+	return func() *Store {
+		st, err := Open(context.Background(), url, Options{Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatalf("open: %v", err)
+		}
+		return st
 	}
 }
