@@ -107,7 +107,7 @@ func loadSubscribers(h *hookline, total, reached int, url string) error {
 
 // publishP50 starts a Hookline with total webhooks loaded (as
 // loadSubscribers does) and one of the admin's own, and returns the median
-// time of 200 publishEvent calls to it, one at a time.
+// time of 200 publishEvent calls to it, one at a time, after 200 more.
 func publishP50(ctx context.Context, b *bench, total, reached int) (time.Duration, error) {
 	h, rc, c, err := b.startWithWebhook(ctx, 1, "bench.publish")
 	if err != nil {
@@ -120,13 +120,18 @@ func publishP50(ctx context.Context, b *bench, total, reached int) (time.Duratio
 			return 0, err
 		}
 	}
+	// The first calls settle what the bulk load left behind (the database
+	// flushing it, caches warming); the next ones are timed.
+	n := b.size(200, 50)
 	var hs hist
-	for i := range b.size(200, 50) {
+	for i := range 2 * n {
 		t0 := time.Now()
 		if err := c.publish(h.ctx, "bench.publish", int64(i)); err != nil {
 			return 0, h.err("publish", err)
 		}
-		hs.add(time.Since(t0))
+		if i >= n {
+			hs.add(time.Since(t0))
+		}
 	}
 	return hs.quantile(0.5), nil
 }
