@@ -238,6 +238,7 @@ type testOptions struct {
 	config   *httpapi.Config // nil: httpapi.DefaultConfig()
 	stopping *atomic.Bool    // nil: never shutting down
 	logs     io.Writer       // also gets the warnings and errors logged
+	logLevel slog.Leveler    // nil: warn; info also logs every mutation (the audit lines)
 }
 
 // newTestServerOpts wires the server as the hookline command does: a feed,
@@ -250,7 +251,11 @@ func newTestServerOpts(tb testing.TB, o testOptions) *testServer {
 	if o.logs != nil {
 		logTo = io.MultiWriter(lw, o.logs)
 	}
-	log := slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	level := o.logLevel
+	if level == nil {
+		level = slog.LevelWarn
+	}
+	log := slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: level}))
 	changes := o.feed
 	if changes == nil {
 		changes = feed.NewLocal()
@@ -292,8 +297,15 @@ func newTestServerOpts(tb testing.TB, o testOptions) *testServer {
 // newKey stores an API key for owner and returns a client that uses it.
 func (ts *testServer) newKey(tb testing.TB, owner string, role model.ApiKeyRole) *client {
 	tb.Helper()
+	return ts.newKeyExpiring(tb, owner, role, nil)
+}
+
+// newKeyExpiring is newKey for a key that expires at expires (never when
+// nil), which may be past: the API refuses to create such a key.
+func (ts *testServer) newKeyExpiring(tb testing.TB, owner string, role model.ApiKeyRole, expires *time.Time) *client {
+	tb.Helper()
 	secret := model.NewAPIKeySecret()
-	k := &model.APIKey{ID: model.NewID(model.PrefixAPIKey), Owner: owner, Role: role, Hash: model.HashAPIKey(secret)}
+	k := &model.APIKey{ID: model.NewID(model.PrefixAPIKey), Owner: owner, Role: role, Hash: model.HashAPIKey(secret), ExpiresAt: expires}
 	if err := ts.store.CreateAPIKey(context.Background(), k); err != nil {
 		tb.Fatalf("create api key: %v", err)
 	}
@@ -437,9 +449,18 @@ func deref[T any](p *T) any {
 
 // client sends GraphQL requests over HTTP with an API key.
 type client struct {
-	url   string
-	key   string
-	keyID string
+	url    string
+	key    string
+	keyID  string
+	header http.Header // sent with every request, e.g. Hookline-Owner
+}
+
+// actingAs returns a copy of c that sends Hookline-Owner: owner.
+func (c *client) actingAs(owner string) *client {
+	cc := *c
+	cc.header = http.Header{}
+	cc.header.Set("Hookline-Owner", owner)
+	return &cc
 }
 
 type gqlError struct {
@@ -462,6 +483,11 @@ func (c *client) do(tb testing.TB, query string, vars map[string]any) gqlRespons
 	req.Header.Set("Content-Type", "application/json")
 	if c.key != "" {
 		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+	for name, values := range c.header {
+		for _, v := range values {
+			req.Header.Add(name, v)
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -768,6 +794,13 @@ type subscription struct {
 	errors chan []gqlError
 	done   chan struct{}
 	cancel context.CancelFunc
+	conn   *websocket.Conn // nil over SSE
+	start  string          // the message type that starts an operation
+
+	// Once done is closed: what ended the connection (over websockets, the
+	// read error, a websocket.CloseError when the server closed it), and when.
+	end     error
+	endedAt time.Time
 }
 
 // subscribe opens a subscription with the given protocol and API key. It
@@ -783,14 +816,32 @@ func subscribe(tb testing.TB, baseURL, protocol, key, query string, vars map[str
 }
 
 func trySubscribe(baseURL, protocol, key, query string, vars map[string]any) (*subscription, error) {
+	return trySubscribeWith(baseURL, protocol, map[string]string{"Authorization": "Bearer " + key}, query, vars)
+}
+
+// subscribeWith is subscribe with auth as the connection_init payload over
+// websockets and as the HTTP headers over SSE, e.g. Authorization and
+// Hookline-Owner. Over websockets, an empty query leaves the connection
+// idle.
+func subscribeWith(tb testing.TB, baseURL, protocol string, auth map[string]string, query string, vars map[string]any) *subscription {
+	tb.Helper()
+	sub, err := trySubscribeWith(baseURL, protocol, auth, query, vars)
+	if err != nil {
+		tb.Fatalf("subscribe over %s: %v", protocol, err)
+	}
+	tb.Cleanup(sub.close)
+	return sub
+}
+
+func trySubscribeWith(baseURL, protocol string, auth map[string]string, query string, vars map[string]any) (*subscription, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sub := &subscription{next: make(chan json.RawMessage, 1024), errors: make(chan []gqlError, 8), done: make(chan struct{}), cancel: cancel}
 	payload := map[string]any{"query": query, "variables": vars}
 	var err error
 	if protocol == protoSSE {
-		err = sub.runSSE(ctx, baseURL, key, payload)
+		err = sub.runSSE(ctx, baseURL, auth, payload)
 	} else {
-		err = sub.runWebsocket(ctx, baseURL, protocol, key, payload)
+		err = sub.runWebsocket(ctx, baseURL, protocol, auth, payload)
 	}
 	if err != nil {
 		cancel()
@@ -856,18 +907,22 @@ func readWS(ctx context.Context, conn *websocket.Conn) (wsMessage, error) {
 	return m, err
 }
 
-func (s *subscription) runWebsocket(ctx context.Context, baseURL, protocol, key string, payload map[string]any) error {
-	conn, err := dialWebsocket(ctx, baseURL, protocol, map[string]string{"Authorization": "Bearer " + key})
+func (s *subscription) runWebsocket(ctx context.Context, baseURL, protocol string, init map[string]string, payload map[string]any) error {
+	conn, err := dialWebsocket(ctx, baseURL, protocol, init)
 	if err != nil {
 		return err
 	}
-	start := "subscribe"
+	s.conn, s.start = conn, "subscribe"
 	if protocol == protoLegacyWS {
-		start = "start"
+		s.start = "start"
 	}
-	p, _ := json.Marshal(payload)
-	if err := writeWS(ctx, conn, wsMessage{ID: "1", Type: start, Payload: p}); err != nil {
-		return err
+	// Without a query the websocket stays idle: open, authenticated, and
+	// running nothing.
+	if q, _ := payload["query"].(string); q != "" {
+		p, _ := json.Marshal(payload)
+		if err := writeWS(ctx, conn, wsMessage{ID: "1", Type: s.start, Payload: p}); err != nil {
+			return err
+		}
 	}
 	go func() {
 		defer close(s.done)
@@ -875,6 +930,7 @@ func (s *subscription) runWebsocket(ctx context.Context, baseURL, protocol, key 
 		for {
 			m, err := readWS(ctx, conn)
 			if err != nil {
+				s.end, s.endedAt = err, time.Now()
 				return
 			}
 			switch m.Type {
@@ -891,11 +947,41 @@ func (s *subscription) runWebsocket(ctx context.Context, baseURL, protocol, key 
 				}
 				s.errors <- errs
 			case "complete":
-				return
+				if m.ID == "1" { // the subscription's; not one of send's
+					s.endedAt = time.Now()
+					return
+				}
 			}
 		}
 	}()
 	return nil
+}
+
+// send starts another operation with id on the subscription's websocket;
+// its results arrive on next and errors like the subscription's. It
+// returns the write's error: the server may have closed the connection.
+func (s *subscription) send(tb testing.TB, id, query string, vars map[string]any) error {
+	tb.Helper()
+	if s.conn == nil {
+		tb.Fatal("send: not a websocket subscription")
+	}
+	p, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return writeWS(ctx, s.conn, wsMessage{ID: id, Type: s.start, Payload: p})
+}
+
+// ended waits up to timeout for the connection to end, and returns when it
+// did and what ended it (see subscription.end).
+func (s *subscription) ended(tb testing.TB, timeout time.Duration) (time.Time, error) {
+	tb.Helper()
+	select {
+	case <-s.done:
+		return s.endedAt, s.end
+	case <-time.After(timeout):
+		tb.Fatalf("the subscription did not end within %v", timeout)
+		return time.Time{}, nil
+	}
 }
 
 func (s *subscription) deliver(payload json.RawMessage) {
@@ -911,22 +997,26 @@ func (s *subscription) deliver(payload json.RawMessage) {
 	s.next <- resp.Data
 }
 
-func (s *subscription) runSSE(ctx context.Context, baseURL, key string, payload map[string]any) error {
+func (s *subscription) runSSE(ctx context.Context, baseURL string, headers map[string]string, payload map[string]any) error {
 	body, _ := json.Marshal(payload)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "text/event-stream")
-	req.Header.Set("Authorization", "Bearer "+key)
+	for name, v := range headers {
+		req.Header.Set(name, v)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
 	}
 	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		return &httpStatusError{code: resp.StatusCode}
+		return &httpStatusError{code: resp.StatusCode, body: b}
 	}
 	go func() {
 		defer close(s.done)
+		defer func() { s.endedAt = time.Now() }()
 		defer resp.Body.Close()
 		sc := bufio.NewScanner(resp.Body)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -946,7 +1036,10 @@ func (s *subscription) runSSE(ctx context.Context, baseURL, key string, payload 
 	return nil
 }
 
-type httpStatusError struct{ code int }
+type httpStatusError struct {
+	code int
+	body []byte // the response's
+}
 
 func (e *httpStatusError) Error() string { return http.StatusText(e.code) }
 

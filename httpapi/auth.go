@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -71,12 +72,15 @@ func (a *authenticator) middleware(next http.Handler, timeout time.Duration) htt
 // {"Authorization": "Bearer <key>", "Hookline-Owner": "<owner>"}, with any
 // case of the names, at the top or under "headers".
 func (a *authenticator) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-	header, _ := initValue(payload, "Authorization")
+	headers, err := initValues(payload, "Authorization")
 	var owners []string
-	if owner, ok := initValue(payload, OwnerHeader); ok {
-		owners = []string{owner}
+	if err == nil {
+		owners, err = initValues(payload, OwnerHeader)
 	}
-	c, err := a.authenticate(ctx, header, owners)
+	var c model.Caller
+	if err == nil {
+		c, err = a.authenticate(ctx, strings.Join(headers, ""), owners)
+	}
 	if err != nil {
 		code := 4403
 		if model.ErrorCode(err) == model.CodeBadUserInput {
@@ -96,20 +100,32 @@ func (a *authenticator) websocketInit(ctx context.Context, payload transport.Ini
 
 type sessionKey struct{}
 
-// initValue returns the string under name in a connection_init payload,
-// matching the name in any case, at the top or under "headers".
-func initValue(payload transport.InitPayload, name string) (string, bool) {
+// initValues returns the value under name in a connection_init payload,
+// matching the name in any case, at the top or under "headers": none, or
+// one. A value that is not a string, or different values, are refused
+// rather than guessed at.
+func initValues(payload transport.InitPayload, name string) ([]string, error) {
+	var values []string
 	for _, m := range []map[string]any{payload, nil} {
 		if m == nil {
 			m, _ = payload["headers"].(map[string]any)
 		}
 		for k, v := range m {
-			if s, ok := v.(string); ok && strings.EqualFold(k, name) {
-				return s, true
+			if !strings.EqualFold(k, name) {
+				continue
 			}
+			s, ok := v.(string)
+			if !ok {
+				return nil, model.InvalidField(name, "must be a string")
+			}
+			values = append(values, s)
 		}
 	}
-	return "", false
+	values = slices.Compact(slices.Sorted(slices.Values(values)))
+	if len(values) > 1 {
+		return nil, model.InvalidField(name, "must be sent once, or with one value")
+	}
+	return values, nil
 }
 
 // websocketOperation applies to an operation sent over a websocket what the

@@ -18,6 +18,11 @@ func newAPIKey(owner string, name *string, role *model.ApiKeyRole, expiresAt *ti
 	if expiresAt != nil && !expiresAt.After(time.Now()) {
 		return nil, "", model.InvalidField("expiresAt", "is in the past; a key must expire later than now")
 	}
+	if expiresAt != nil {
+		// As stored (to the microsecond), so the answer matches later reads.
+		t := expiresAt.UTC().Truncate(time.Microsecond)
+		expiresAt = &t
+	}
 	k := &model.APIKey{ID: model.NewID(model.PrefixAPIKey), Owner: owner, Name: name, Role: model.ApiKeyRoleMember, ExpiresAt: expiresAt}
 	setIf(&k.Role, role)
 	secret := model.NewAPIKeySecret()

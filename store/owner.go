@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -61,6 +62,8 @@ func (s *Store) Owners(ctx context.Context, prefix *string, first *int, after *s
 		q := s.db.Model(&ownerRow{})
 		if prefix != nil && *prefix != "" {
 			q = q.Where("name LIKE ? ESCAPE '!'", likeEscape(*prefix)+"%")
+			// SQLite's LIKE ignores ASCII case; owners are case-sensitive.
+			q = q.Where("SUBSTR(name, 1, ?) = ?", utf8.RuneCountInString(*prefix), *prefix)
 		}
 		return q
 	}
