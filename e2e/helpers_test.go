@@ -39,9 +39,10 @@ import (
 
 // ---- Real Hookline processes ----
 
-// hooklineBin is the hookline binary that TestMain builds for the tests
-// that run real processes; empty with -short, which skips them.
-var hooklineBin string
+// hooklineBin returns the hookline binary that TestMain builds for the
+// tests that run real processes, once it is built; nil with -short, which
+// skips them.
+var hooklineBin func() (string, error)
 
 // TestMain builds the hookline binary once, from this module's source, for
 // the tests that start, kill and restart real processes.
@@ -55,12 +56,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.Exit(1)
 	}
-	hooklineBin = filepath.Join(dir, "hookline")
-	if err := buildHookline(hooklineBin); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
+	// The build runs while the in-process tests do; the first process
+	// test waits for it.
+	bin := filepath.Join(dir, "hookline")
+	built := make(chan error, 1)
+	go func() { built <- buildHookline(bin) }()
+	hooklineBin = sync.OnceValues(func() (string, error) { return bin, <-built })
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -116,10 +117,14 @@ var listenLine = regexp.MustCompile(`msg="hookline listening" addr=(\S+)|"msg":"
 // env added to the environment, and waits until it listens.
 func startProcess(tb testing.TB, env ...string) *process {
 	tb.Helper()
-	if hooklineBin == "" {
+	if hooklineBin == nil {
 		tb.Fatal("no hookline binary: the tests that run processes skip with -short")
 	}
-	cmd := exec.Command(hooklineBin)
+	bin, err := hooklineBin()
+	if err != nil {
+		tb.Fatalf("build hookline: %v", err)
+	}
+	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "HOOKLINE_ADDR=127.0.0.1:0")
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
