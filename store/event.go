@@ -239,7 +239,7 @@ func (s *Store) Broadcast(ctx context.Context, by string, dedupKey *string, prot
 				return err
 			}
 		}
-		hooks, err := s.subscribedWebhooks(tx, "", proto.Type)
+		hooks, err := broadcastTargets(tx, proto.Type)
 		if err != nil {
 			return err
 		}
@@ -257,7 +257,7 @@ func (s *Store) Broadcast(ctx context.Context, by string, dedupKey *string, prot
 			matching[w.Owner] = append(matching[w.Owner], w)
 		}
 		if len(evs) > 0 {
-			if err := tx.CreateInBatches(evs, 500).Error; err != nil {
+			if err := tx.CreateInBatches(evs, 1000).Error; err != nil {
 				return err
 			}
 			deliveries, err = insertDeliveriesTo(tx, evs, func(ev *model.Event) ([]*model.Webhook, error) { return matching[ev.Owner], nil },

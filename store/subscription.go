@@ -59,17 +59,14 @@ func fillSubscriptions(tx *gorm.DB) error {
 	}).Error
 }
 
-// subscribedWebhooks returns the enabled webhooks of owner (of every owner
-// when owner is "") subscribed to eventType or to every type, locked
-// against concurrent updates on MySQL so that a webhook disabled meanwhile
-// gets no delivery.
+// subscribedWebhooks returns the owner's enabled webhooks subscribed to
+// eventType or to every type, locked against concurrent updates on MySQL
+// so that a webhook disabled meanwhile gets no delivery.
 func (s *Store) subscribedWebhooks(tx *gorm.DB, owner, eventType string) ([]*model.Webhook, error) {
 	q := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthShare}).Select("webhooks.*").
 		Joins("JOIN webhook_events ON webhook_events.webhook_id = webhooks.id").
-		Where("webhook_events.event_type IN ? AND webhooks.enabled = ?", []string{eventType, model.WildcardEvent}, true)
-	if owner != "" {
-		q = q.Where("webhook_events.owner = ?", owner)
-	}
+		Where("webhook_events.event_type IN ? AND webhooks.enabled = ? AND webhook_events.owner = ?",
+			[]string{eventType, model.WildcardEvent}, true, owner)
 	// No ORDER BY: it would tempt MariaDB to walk every webhook in ID
 	// order instead of seeking the index by event type.
 	var hooks []*model.Webhook
@@ -83,6 +80,23 @@ func (s *Store) subscribedWebhooks(tx *gorm.DB, owner, eventType string) ([]*mod
 		return nil, err
 	}
 	return hooks, nil
+}
+
+// broadcastTargets returns every owner's enabled webhooks subscribed to
+// eventType or to every type, with only what a broadcast needs: ID, owner
+// and filters. It takes no locks: a webhook disabled meanwhile may get a
+// delivery, which the engine cancels instead of sending.
+func broadcastTargets(tx *gorm.DB, eventType string) ([]*model.Webhook, error) {
+	var hooks []*model.Webhook
+	err := tx.Select("webhooks.id", "webhooks.owner", "webhooks.filters").
+		Joins("JOIN webhook_events ON webhook_events.webhook_id = webhooks.id").
+		Where("webhook_events.event_type IN ? AND webhooks.enabled = ?", []string{eventType, model.WildcardEvent}, true).
+		Find(&hooks).Error
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(hooks, func(a, b *model.Webhook) int { return strings.Compare(a.ID, b.ID) })
+	return slices.CompactFunc(hooks, func(a, b *model.Webhook) bool { return a.ID == b.ID }), nil
 }
 
 // subscribedTo narrows q, a query of webhooks, to those subscribed to
