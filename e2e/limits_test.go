@@ -77,6 +77,9 @@ func TestWebhookValidation(t *testing.T) {
 		{"ErrURLTooLong", map[string]any{"url": urlOfLen(model.MaxURLBytes + 1)}, "url"},
 		{"ErrURLControlCharacter", map[string]any{"url": "https://example.com/a\nb"}, "url"},
 		{"ErrURLSpaceInQuery", map[string]any{"url": "http://example.com/h? x"}, "url"},
+		{"ErrURLPort/0", map[string]any{"url": "https://example.com:0/hooks"}, "url"},
+		{"ErrURLPort/65536", map[string]any{"url": "https://example.com:65536/hooks"}, "url"},
+		{"ErrURLPort/99999999999", map[string]any{"url": "https://example.com:99999999999/hooks"}, "url"},
 		{"ErrEventsEmpty", map[string]any{"events": []string{}}, "events"},
 		{"ErrEventName/leadingDash", map[string]any{"events": []string{"-bad"}}, "events"},
 		{"ErrEventName/space", map[string]any{"events": []string{"a b"}}, "events"},
@@ -110,12 +113,15 @@ func TestWebhookValidation(t *testing.T) {
 		{"ErrSecret/badBase64", map[string]any{"secret": "whsec_not*base64!"}, "secret"},
 		{"ErrSecret/16Bytes", map[string]any{"secret": secretOfLen(16)}, "secret"},
 		{"ErrSecret/65Bytes", map[string]any{"secret": secretOfLen(65)}, "secret"},
+		{"ErrSecret/lineBreak", map[string]any{"secret": secretOfLen(32)[:20] + "\r\n" + secretOfLen(32)[20:]}, "secret"},
 		{"ErrBearerToken/onePart", map[string]any{"bearerToken": "abc"}, "bearerToken"},
 		{"ErrBearerToken/twoParts", map[string]any{"bearerToken": "a.b"}, "bearerToken"},
 		{"ErrBearerToken/notBase64URLJSON", map[string]any{"bearerToken": "a.b.c"}, "bearerToken"},
 		{"ErrBearerToken/payloadNotObject", map[string]any{"bearerToken": jwtPart(`{"alg":"none"}`) + "." + jwtPart(`[1]`) + ".c2ln"}, "bearerToken"},
 		{"ErrDescriptionTooLong", map[string]any{"description": strings.Repeat("d", model.MaxDescriptionRunes+1)}, "description"},
 		{"ErrDescriptionTooLong/multiByte", map[string]any{"description": strings.Repeat("é", model.MaxDescriptionRunes+1)}, "description"},
+		{"ErrDescriptionNUL", map[string]any{"description": "orders\x00feed"}, "description"},
+		{"ErrDescriptionEscape", map[string]any{"description": "\x1b[2Jorders"}, "description"},
 	}
 
 	longEvent := "a" + strings.Repeat("b", 127)
@@ -133,6 +139,16 @@ func TestWebhookValidation(t *testing.T) {
 		{"OK/HTTP", map[string]any{"url": "http://example.com:8080/h?x=1"}, func(t *testing.T, w webhookJSON) {
 			if w.URL != "http://example.com:8080/h?x=1" {
 				t.Errorf("url = %q; want http://example.com:8080/h?x=1", w.URL)
+			}
+		}},
+		{"OK/Port65535", map[string]any{"url": "https://example.com:65535/h"}, func(t *testing.T, w webhookJSON) {
+			if w.URL != "https://example.com:65535/h" {
+				t.Errorf("url = %q", w.URL)
+			}
+		}},
+		{"OK/DescriptionLines", map[string]any{"description": "orders\n\tfrom FRA\r\n"}, func(t *testing.T, w webhookJSON) {
+			if w.Description != "orders\n\tfrom FRA\r\n" {
+				t.Errorf("description = %q", w.Description)
 			}
 		}},
 		{"OK/EventName128Chars", map[string]any{"events": []string{longEvent, "*", "a:b_c-d.e*"}}, func(t *testing.T, w webhookJSON) {
@@ -300,21 +316,27 @@ func TestGraphQLLimits(t *testing.T) {
 			t.Errorf("errors = %+v; want a complexity error", resp.Errors)
 		}
 	})
-	t.Run("ErrBodyTooLarge", func(t *testing.T) {
-		body := `{"query":"{ me { id } }","variables":{"pad":"` + strings.Repeat("x", 1<<20) + `"}}`
-		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+c.key)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if !bytes.Contains(raw, []byte(`"errors"`)) || !bytes.Contains(raw, []byte("too large")) {
-			t.Errorf("1 MiB+ body: status %d, body %.200s; want a GraphQL error saying the body is too large", resp.StatusCode, raw)
-		}
-	})
+	for _, chunked := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ErrBodyTooLarge/chunked=%t", chunked), func(t *testing.T) {
+			body := `{"query":"{ me { id } }","variables":{"pad":"` + strings.Repeat("x", 1<<20) + `"}}`
+			var r io.Reader = strings.NewReader(body)
+			if chunked {
+				r = io.MultiReader(r) // no length known: sent chunked
+			}
+			req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", r)
+			req.Header.Set("Authorization", "Bearer "+c.key)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || !bytes.Contains(raw, []byte(`"errors"`)) || !bytes.Contains(raw, []byte("too large")) {
+				t.Errorf("1 MiB+ body: status %d, body %.200s; want 413 and a GraphQL error saying the body is too large", resp.StatusCode, raw)
+			}
+		})
+	}
 	t.Run("IntrospectionOnByDefault", func(t *testing.T) {
 		c.mustDo(t, `{ __schema { queryType { name } } }`, nil, nil)
 	})

@@ -447,3 +447,34 @@ func TestSubscriptionTenantIsolation(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthorizationHeader: the scheme is case-insensitive (RFC 7235), and a
+// request with two Authorization headers is refused with 400.
+func TestAuthorizationHeader(t *testing.T) {
+	ts := newTestServer(t, "sqlite://:memory:")
+	for _, scheme := range []string{"Bearer", "bearer", "BEARER", "bEaReR"} {
+		status, _, body := authResponse(t, ts.URL, scheme+" "+ts.admin.key)
+		if status != http.StatusOK || !strings.Contains(string(body), `"me"`) {
+			t.Errorf("%s <key>: %d %s; want 200 and me", scheme, status, body)
+		}
+	}
+	wantUnauthenticated(t, ts.URL, "Basic "+ts.admin.key)
+	wantUnauthenticated(t, ts.URL, "Bearer"+ts.admin.key)
+
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", strings.NewReader(`{"query":"{ me { id } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Add("Authorization", "Bearer "+ts.admin.key)
+	req.Header.Add("Authorization", "Bearer "+ts.admin.key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out gqlResponse
+	json.NewDecoder(resp.Body).Decode(&out)
+	out.Status = resp.StatusCode
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("two Authorization headers: status %d; want 400", resp.StatusCode)
+	}
+	wantError(t, out, model.CodeBadUserInput, "Authorization")
+}

@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -34,7 +36,7 @@ type authenticator struct {
 // middleware requires a valid API key in the Authorization header and
 // bounds each request's time. Websocket upgrades pass through: browsers
 // cannot set headers on them, so they authenticate in connection_init.
-func (a *authenticator) middleware(next http.Handler, timeout time.Duration) http.Handler {
+func (a *authenticator) middleware(next http.Handler, timeout time.Duration, maxBody int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
 			next.ServeHTTP(w, r)
@@ -54,6 +56,24 @@ func (a *authenticator) middleware(next http.Handler, timeout time.Duration) htt
 		if len(owners) > 1 {
 			writeError(w, model.InvalidField(OwnerHeader, "must be sent once"), 0)
 			return
+		}
+		if len(r.Header.Values("Authorization")) > 1 {
+			writeError(w, model.InvalidField("Authorization", "must be sent once"), 0)
+			return
+		}
+		if r.ContentLength > maxBody {
+			writeError(w, model.Errorf(model.CodeTooLarge, "request body too large: %d bytes, at most %d are accepted", r.ContentLength, maxBody), 0)
+			return
+		}
+		if r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
+			// A body of unknown length (chunked) is read here, where going
+			// over the limit can still be answered with 413.
+			body, err := io.ReadAll(r.Body)
+			if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+				writeError(w, model.Errorf(model.CodeTooLarge, "request body too large: over %d bytes", maxBody), 0)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		c, err := a.authenticate(ctx, r.Header.Get("Authorization"), owners)
 		if err != nil {
@@ -180,8 +200,9 @@ const OwnerHeader = "Hookline-Owner"
 // it acts on: its own, or the one named in owners (the Hookline-Owner
 // values), which only an admin key may name unless it is its own.
 func (a *authenticator) authenticate(ctx context.Context, header string, owners []string) (model.Caller, error) {
-	secret, ok := strings.CutPrefix(header, "Bearer ")
-	if !ok || strings.TrimSpace(secret) == "" {
+	// The scheme is case-insensitive (RFC 7235).
+	scheme, secret, _ := strings.Cut(header, " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
 		return model.Caller{}, model.Errorf(model.CodeUnauthenticated, "missing API key: send Authorization: Bearer <key>")
 	}
 	// Keys are looked up by their SHA-256, so the comparison never runs on
@@ -227,6 +248,8 @@ func writeError(w http.ResponseWriter, err error, retryAfter time.Duration) {
 	switch code {
 	case model.CodeBadUserInput:
 		status = http.StatusBadRequest
+	case model.CodeTooLarge:
+		status = http.StatusRequestEntityTooLarge
 	case model.CodeForbidden:
 		status = http.StatusForbidden
 	case model.CodeUnavailable:

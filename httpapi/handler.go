@@ -131,7 +131,7 @@ func New(cfg Config, d Deps) http.Handler {
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", ideHandler())
-	mux.Handle("/graphql", http.MaxBytesHandler(auth.middleware(gql, cfg.RequestTimeout), cfg.MaxBodyBytes))
+	mux.Handle("/graphql", http.MaxBytesHandler(auth.middleware(gql, cfg.RequestTimeout, cfg.MaxBodyBytes), cfg.MaxBodyBytes))
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", ready(d.Store, d.Stopping))
 	if d.Metrics != nil {

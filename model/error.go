@@ -16,6 +16,7 @@ const (
 	CodeConflict        = "CONFLICT"
 	CodeUnavailable     = "UNAVAILABLE"
 	CodeRateLimited     = "RATE_LIMITED"
+	CodeTooLarge        = "TOO_LARGE"
 	CodeInternal        = "INTERNAL"
 	// CodeSlowSubscriber ends a subscription that fell too far behind.
 	CodeSlowSubscriber = "SLOW_SUBSCRIBER"

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -44,6 +45,9 @@ func (w *Webhook) Validate() error {
 	}
 	if !utf8.ValidString(w.Description) {
 		return InvalidField("description", "must be valid UTF-8")
+	}
+	if strings.ContainsFunc(w.Description, func(r rune) bool { return r < ' ' && r != '\t' && r != '\n' && r != '\r' || r == 0x7f }) {
+		return InvalidField("description", "must not contain NUL or other control characters")
 	}
 	if err := ValidateEvents(w.Events); err != nil {
 		return err
@@ -90,6 +94,11 @@ func ValidateURL(raw string) error {
 	}
 	if u.User != nil {
 		return InvalidField("url", "must not contain credentials")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return InvalidField("url", "must have a port from 1 to 65535")
+		}
 	}
 	return nil
 }
@@ -206,6 +215,11 @@ func ParseSecret(s string) ([]byte, error) {
 	enc, ok := strings.CutPrefix(s, SecretPrefix)
 	if !ok {
 		return nil, fmt.Errorf("must start with %q", SecretPrefix)
+	}
+	// The decoder skips line breaks; a secret given with them is not the
+	// one the receiver will check against.
+	if strings.ContainsAny(enc, "\r\n") {
+		return nil, fmt.Errorf("must not contain line breaks")
 	}
 	key, err := base64.StdEncoding.DecodeString(enc)
 	if err != nil {

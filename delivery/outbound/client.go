@@ -200,6 +200,11 @@ func Send(ctx context.Context, c *http.Client, req Request) Response {
 		if uerr, ok := errors.AsType[*url.Error](err); ok {
 			err = uerr.Err
 		}
+		// The resolver's own address is this host's business, not the
+		// webhook owner's: "lookup x on 10.0.0.2:53: no such host".
+		if dns, ok := errors.AsType[*net.DNSError](err); ok {
+			return Response{Duration: time.Since(start), Err: fmt.Errorf("DNS lookup of %s failed: %s", dns.Name, dns.Err)}
+		}
 		return Response{Duration: time.Since(start), Err: fmt.Errorf("send request: %w", err)}
 	}
 	defer resp.Body.Close()

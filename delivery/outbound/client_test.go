@@ -341,3 +341,16 @@ func TestGuardControl(t *testing.T) {
 		t.Errorf("control(udp4, 8.8.8.8:53) = %v; want ErrDestinationNotAllowed", err)
 	}
 }
+
+// TestSend_DNSFailure: a name that does not resolve is reported by name,
+// without the address of the resolver this host uses.
+func TestSend_DNSFailure(t *testing.T) {
+	res := Send(context.Background(), privateClient(t, 5*time.Second), Request{URL: "http://no-such-host.invalid/hooks"})
+	if res.Err == nil {
+		t.Fatal("Send to a .invalid name succeeded")
+	}
+	msg := res.Err.Error()
+	if !strings.HasPrefix(msg, "DNS lookup of no-such-host.invalid failed: ") || strings.Contains(msg, ":53") || strings.Contains(msg, " on ") {
+		t.Errorf("error = %q; want \"DNS lookup of no-such-host.invalid failed: …\" without the resolver", msg)
+	}
+}
