@@ -26,11 +26,11 @@ import (
 
 // authenticator resolves and rate-limits the API key of a request.
 type authenticator struct {
-	store   *store.Store
-	log     *slog.Logger
-	limiter *rateLimiter
-	sockets *connLimiter
-	open    *sessions
+	store    *store.Store
+	log      *slog.Logger
+	limiter  *rateLimiter
+	sockets  *connLimiter
+	sessions *sessions
 }
 
 // middleware requires a valid API key in the Authorization header and
@@ -114,7 +114,7 @@ func (a *authenticator) websocketInit(ctx context.Context, payload transport.Ini
 		return transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, 4429), msg), nil, errors.New(msg)
 	}
 	ctx = context.WithValue(model.WithCaller(ctx, c), websocketKey{}, true)
-	closed := a.open.open(c.Key.ID, func(reason string) { closeWebsocket(ctx, 4403, reason) })
+	closed := a.sessions.open(c.Key.ID, func(reason string) { closeWebsocket(ctx, 4403, reason) })
 	return context.WithValue(ctx, sessionKey{}, closed), nil, nil
 }
 
@@ -155,7 +155,7 @@ func initValues(payload transport.InitPayload, name string) ([]string, error) {
 // queries and mutations.
 func (a *authenticator) websocketOperation(ctx context.Context, op *ast.OperationDefinition, next graphql.OperationHandler, timeout time.Duration) graphql.ResponseHandler {
 	if c, ok := model.CallerFrom(ctx); ok {
-		if _, err := a.store.APIKeyByHash(ctx, c.Key.Hash); err != nil {
+		if _, err := a.lookup(ctx, c.Key.Hash); err != nil {
 			msg := model.PublicMessage(err)
 			if model.ErrorCode(err) == model.CodeUnauthenticated {
 				closeWebsocket(ctx, 4403, msg)
@@ -193,6 +193,18 @@ func (a *authenticator) websocketClose(ctx context.Context, _ int) {
 	}
 }
 
+// lookup returns the usable key with that hash: UNAUTHENTICATED for a
+// revoked, expired or unknown one, UNAVAILABLE (and a log line) when the
+// database cannot say.
+func (a *authenticator) lookup(ctx context.Context, hash string) (*model.APIKey, error) {
+	key, err := a.store.APIKeyByHash(ctx, hash)
+	if err != nil && model.ErrorCode(err) != model.CodeUnauthenticated {
+		a.log.ErrorContext(ctx, "authenticate", "err", err)
+		return nil, model.Errorf(model.CodeUnavailable, "cannot check the API key right now; retry shortly")
+	}
+	return key, err
+}
+
 // OwnerHeader names the owner an admin key acts on.
 const OwnerHeader = "Hookline-Owner"
 
@@ -207,11 +219,7 @@ func (a *authenticator) authenticate(ctx context.Context, header string, owners 
 	}
 	// Keys are looked up by their SHA-256, so the comparison never runs on
 	// the secret itself and reveals nothing through timing.
-	key, err := a.store.APIKeyByHash(ctx, model.HashAPIKey(strings.TrimSpace(secret)))
-	if err != nil && model.ErrorCode(err) != model.CodeUnauthenticated {
-		a.log.ErrorContext(ctx, "authenticate", "err", err)
-		return model.Caller{}, model.Errorf(model.CodeUnavailable, "cannot check the API key right now; retry shortly")
-	}
+	key, err := a.lookup(ctx, model.HashAPIKey(strings.TrimSpace(secret)))
 	if err != nil {
 		return model.Caller{}, err
 	}

@@ -73,11 +73,11 @@ func New(cfg Config, d Deps) http.Handler {
 		res.Subscriptions = d.Metrics
 	}
 	auth := &authenticator{
-		store:   d.Store,
-		log:     d.Log,
-		limiter: newRateLimiter(cfg.RatePerSecond, cfg.RateBurst),
-		sockets: &connLimiter{max: cfg.MaxWebsocketsPerKey, open: map[string]int{}},
-		open:    newSessions(d.Store, d.Log),
+		store:    d.Store,
+		log:      d.Log,
+		limiter:  newRateLimiter(cfg.RatePerSecond, cfg.RateBurst),
+		sockets:  &connLimiter{max: cfg.MaxWebsocketsPerKey, open: map[string]int{}},
+		sessions: newSessions(d.Store, d.Log),
 	}
 
 	// Cross-origin websocket upgrades are refused unless allowed; with no

@@ -6,8 +6,9 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/hookline/hookline/model"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/hookline/hookline/model"
 )
 
 type websocketKey struct{}
@@ -42,7 +43,7 @@ func (a *authenticator) sseSubscription(ctx context.Context, next graphql.Operat
 	ctx, cancel := context.WithCancel(context.WithValue(ctx, endNoticeKey{}, notice))
 	closed := func() {}
 	if c, ok := model.CallerFrom(ctx); ok {
-		closed = a.open.open(c.Key.ID, func(reason string) {
+		closed = a.sessions.open(c.Key.ID, func(reason string) {
 			notice.err.CompareAndSwap(nil, &gqlerror.Error{Message: reason, Extensions: map[string]any{"code": model.CodeUnauthenticated}})
 			cancel()
 		})

@@ -15,10 +15,10 @@ func newAPIKey(owner string, name *string, role *model.ApiKeyRole, expiresAt *ti
 	if name != nil && len(*name) > 256 {
 		return nil, "", model.InvalidField("name", "must be at most 256 bytes")
 	}
-	if expiresAt != nil && !expiresAt.After(time.Now()) {
-		return nil, "", model.InvalidField("expiresAt", "is in the past; a key must expire later than now")
-	}
 	if expiresAt != nil {
+		if !expiresAt.After(time.Now()) {
+			return nil, "", model.InvalidField("expiresAt", "is in the past; a key must expire later than now")
+		}
 		// As stored (to the microsecond), so the answer matches later reads.
 		t := expiresAt.UTC().Truncate(time.Microsecond)
 		expiresAt = &t

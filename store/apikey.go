@@ -21,6 +21,13 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *model.APIKey) error {
 	}))
 }
 
+// Why a key is refused: the messages of its UNAUTHENTICATED errors, and the
+// close reasons of its open connections.
+const (
+	keyRevoked = "invalid or revoked API key"
+	keyExpired = "API key expired"
+)
+
 // keyCacheTTL is how long a looked-up API key is trusted without asking the
 // database again; a key revoked through another process stops working
 // within this time (at once through this one).
@@ -51,7 +58,7 @@ func (s *Store) APIKeyByHash(ctx context.Context, hash string) (*model.APIKey, e
 		s.keyMu.Unlock()
 	}
 	if k.Expired(time.Now()) {
-		return nil, model.Errorf(model.CodeUnauthenticated, "API key expired")
+		return nil, model.Errorf(model.CodeUnauthenticated, keyExpired)
 	}
 	s.touch(ctx, k)
 	return k, nil
@@ -89,7 +96,7 @@ func (s *Store) apiKeyByHash(ctx context.Context, hash string) (*model.APIKey, e
 	var k model.APIKey
 	err := s.db.WithContext(ctx).Where("hash = ? AND revoked_at IS NULL", hash).Take(&k).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, model.Errorf(model.CodeUnauthenticated, "invalid or revoked API key")
+		return nil, model.Errorf(model.CodeUnauthenticated, keyRevoked)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("look up api key: %w", err)
@@ -193,7 +200,7 @@ func (s *Store) RefusedAPIKeys(ctx context.Context, ids []string) (map[string]st
 	}
 	refused := make(map[string]string)
 	for _, id := range ids {
-		refused[id] = "invalid or revoked API key"
+		refused[id] = keyRevoked
 	}
 	t := time.Now()
 	s.keyMu.Lock()
@@ -202,7 +209,7 @@ func (s *Store) RefusedAPIKeys(ctx context.Context, ids []string) (map[string]st
 		switch {
 		case k.RevokedAt != nil:
 		case k.Expired(t):
-			refused[k.ID] = "API key expired"
+			refused[k.ID] = keyExpired
 		default:
 			delete(refused, k.ID)
 			continue

@@ -29,7 +29,7 @@ func (s *Store) PublishEvent(ctx context.Context, ev *model.Event, match func(*m
 		}
 		if ev.DedupKey != nil {
 			var err error
-			if dup, err = claimDedupKey(tx, ev); err != nil || dup != nil {
+			if dup, err = claimKey(tx, ev.Owner, *ev.DedupKey, ev.CreatedAt, func(e *model.Event) time.Time { return e.CreatedAt }); err != nil || dup != nil {
 				return err
 			}
 		}
@@ -133,18 +133,18 @@ func insertDeliveriesTo(tx *gorm.DB, evs []*model.Event, hooksOf func(*model.Eve
 	return out, nil
 }
 
-// claimDedupKey returns the owner's live event with ev's key, if any. A key
-// older than the window is released so that ev can take it.
-func claimDedupKey(tx *gorm.DB, ev *model.Event) (*model.Event, error) {
-	var prev model.Event
-	err := tx.Where("owner = ? AND dedup_key = ?", ev.Owner, *ev.DedupKey).Take(&prev).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+// claimKey returns owner's row of T (an event or a broadcast) that holds
+// the idempotency key within model.IdempotencyWindow before t, if any. A key
+// older than the window is released, so that a new row can take it.
+func claimKey[T any](tx *gorm.DB, owner, key string, t time.Time, createdAt func(*T) time.Time) (*T, error) {
+	var prev T
+	err := tx.Where("owner = ? AND dedup_key = ?", owner, key).Take(&prev).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
 		return nil, nil
-	}
-	if err != nil {
+	case err != nil:
 		return nil, err
-	}
-	if prev.CreatedAt.After(ev.CreatedAt.Add(-model.IdempotencyWindow)) {
+	case createdAt(&prev).After(t.Add(-model.IdempotencyWindow)):
 		return &prev, nil
 	}
 	return nil, tx.Model(&prev).Update("dedup_key", nil).Error
@@ -231,7 +231,7 @@ func (s *Store) Broadcast(ctx context.Context, by string, dedupKey *string, prot
 		t := now()
 		b := &broadcast{ID: model.NewID("brd_"), Owner: by, DedupKey: dedupKey, CreatedAt: t}
 		if dedupKey != nil {
-			prev, err := claimBroadcastKey(tx, by, *dedupKey, t)
+			prev, err := claimKey(tx, by, *dedupKey, t, func(b *broadcast) time.Time { return b.CreatedAt })
 			if err != nil || prev != nil {
 				if prev != nil {
 					res = model.BroadcastResult{OwnerCount: prev.OwnerCount, DeliveryCount: prev.DeliveryCount}
@@ -274,27 +274,10 @@ func (s *Store) Broadcast(ctx context.Context, by string, dedupKey *string, prot
 		return tx.Create(b).Error
 	})
 	if err != nil {
-		return nil, fmt.Errorf("broadcast event: %w", translate("broadcast event", err))
+		return nil, translate("broadcast event", err)
 	}
 	for _, ds := range deliveries {
 		s.notifyDeliveries(ctx, ds)
 	}
 	return &res, nil
-}
-
-// claimBroadcastKey returns by's broadcast with key within the idempotency
-// window before t, if any. A key older than the window is released so that
-// a new broadcast can take it.
-func claimBroadcastKey(tx *gorm.DB, by, key string, t time.Time) (*broadcast, error) {
-	var prev broadcast
-	err := tx.Where("owner = ? AND dedup_key = ?", by, key).Take(&prev).Error
-	switch {
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		return nil, nil
-	case err != nil:
-		return nil, err
-	case prev.CreatedAt.After(t.Add(-model.IdempotencyWindow)):
-		return &prev, nil
-	}
-	return nil, tx.Model(&prev).Update("dedup_key", nil).Error
 }

@@ -59,23 +59,33 @@ func fillSubscriptions(tx *gorm.DB) error {
 	}).Error
 }
 
+// subscribers is the query of the enabled webhooks subscribed to eventType
+// or to every type, through the event-type index. It has no ORDER BY: that
+// would tempt MariaDB to walk every webhook in ID order instead of seeking
+// the index by event type. A webhook subscribed to the type and to "*"
+// comes twice; uniqueWebhooks drops the second.
+func subscribers(tx *gorm.DB, eventType string) *gorm.DB {
+	return tx.Joins("JOIN webhook_events ON webhook_events.webhook_id = webhooks.id").
+		Where("webhook_events.event_type IN ? AND webhooks.enabled = ?", []string{eventType, model.WildcardEvent}, true)
+}
+
+// uniqueWebhooks sorts hooks by ID and drops repeated ones.
+func uniqueWebhooks(hooks []*model.Webhook) []*model.Webhook {
+	slices.SortFunc(hooks, func(a, b *model.Webhook) int { return strings.Compare(a.ID, b.ID) })
+	return slices.CompactFunc(hooks, func(a, b *model.Webhook) bool { return a.ID == b.ID })
+}
+
 // subscribedWebhooks returns the owner's enabled webhooks subscribed to
 // eventType or to every type, locked against concurrent updates on MySQL
 // so that a webhook disabled meanwhile gets no delivery.
 func (s *Store) subscribedWebhooks(tx *gorm.DB, owner, eventType string) ([]*model.Webhook, error) {
-	q := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthShare}).Select("webhooks.*").
-		Joins("JOIN webhook_events ON webhook_events.webhook_id = webhooks.id").
-		Where("webhook_events.event_type IN ? AND webhooks.enabled = ? AND webhook_events.owner = ?",
-			[]string{eventType, model.WildcardEvent}, true, owner)
-	// No ORDER BY: it would tempt MariaDB to walk every webhook in ID
-	// order instead of seeking the index by event type.
 	var hooks []*model.Webhook
-	if err := q.Find(&hooks).Error; err != nil {
+	err := subscribers(tx.Clauses(clause.Locking{Strength: clause.LockingStrengthShare}).Select("webhooks.*"), eventType).
+		Where("webhook_events.owner = ?", owner).Find(&hooks).Error
+	if err != nil {
 		return nil, err
 	}
-	// A webhook subscribed to the type and to "*" comes twice.
-	slices.SortFunc(hooks, func(a, b *model.Webhook) int { return strings.Compare(a.ID, b.ID) })
-	hooks = slices.CompactFunc(hooks, func(a, b *model.Webhook) bool { return a.ID == b.ID })
+	hooks = uniqueWebhooks(hooks)
 	if err := s.openWebhooks(hooks...); err != nil {
 		return nil, err
 	}
@@ -88,15 +98,10 @@ func (s *Store) subscribedWebhooks(tx *gorm.DB, owner, eventType string) ([]*mod
 // delivery, which the engine cancels instead of sending.
 func broadcastTargets(tx *gorm.DB, eventType string) ([]*model.Webhook, error) {
 	var hooks []*model.Webhook
-	err := tx.Select("webhooks.id", "webhooks.owner", "webhooks.filters").
-		Joins("JOIN webhook_events ON webhook_events.webhook_id = webhooks.id").
-		Where("webhook_events.event_type IN ? AND webhooks.enabled = ?", []string{eventType, model.WildcardEvent}, true).
-		Find(&hooks).Error
-	if err != nil {
+	if err := subscribers(tx.Select("webhooks.id", "webhooks.owner", "webhooks.filters"), eventType).Find(&hooks).Error; err != nil {
 		return nil, err
 	}
-	slices.SortFunc(hooks, func(a, b *model.Webhook) int { return strings.Compare(a.ID, b.ID) })
-	return slices.CompactFunc(hooks, func(a, b *model.Webhook) bool { return a.ID == b.ID }), nil
+	return uniqueWebhooks(hooks), nil
 }
 
 // subscribedTo narrows q, a query of webhooks, to those subscribed to
