@@ -87,3 +87,17 @@ func reopener(t *testing.T) func() *Store {
 		return st
 	}
 }
+
+// TestSQLiteFileIsInWALMode: a file database is switched to write-ahead
+// logging, which lets readers run beside the writer.
+func TestSQLiteFileIsInWALMode(t *testing.T) {
+	st := reopener(t)()
+	defer st.Close()
+	var mode string
+	if err := st.db.Raw("PRAGMA journal_mode").Scan(&mode).Error; err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" {
+		t.Errorf("journal_mode = %q; want wal", mode)
+	}
+}

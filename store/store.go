@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	sqlitedriver "github.com/glebarez/go-sqlite"
 	"github.com/glebarez/sqlite"
 	"github.com/go-sql-driver/mysql"
 	gormmysql "gorm.io/driver/mysql"
@@ -96,7 +97,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	var db *gorm.DB
 	switch scheme {
 	case DialectSQLite:
-		db, err = openSQLite(rest, cfg)
+		db, err = openSQLite(ctx, rest, cfg)
 	case DialectMySQL:
 		db, err = openMySQL(ctx, rest, cfg)
 	default:
@@ -130,11 +131,12 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-func openSQLite(path string, cfg *gorm.Config) (*gorm.DB, error) {
+func openSQLite(ctx context.Context, path string, cfg *gorm.Config) (*gorm.DB, error) {
 	if path == "" {
 		return nil, errors.New("database URL: sqlite:// needs a file path or :memory:")
 	}
-	const pragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	// journal_mode is set once below, not per connection: see enableWAL.
+	const pragmas = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	dsn := "file:" + path + "?" + pragmas
 	if path == ":memory:" {
 		// Each connection to ":memory:" would be a separate, empty database;
@@ -145,8 +147,41 @@ func openSQLite(path string, cfg *gorm.Config) (*gorm.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	if path != ":memory:" {
+		if err := enableWAL(ctx, db); err != nil {
+			(&Store{db: db}).Close()
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+	}
 	return db, nil
 }
+
+// enableWAL switches the file to write-ahead logging, which then persists in
+// the file. SQLite answers SQLITE_BUSY at once, without waiting on the busy
+// timeout, while another process starting on the same new file holds its
+// lock, so the switch is retried for as long as the busy timeout would wait.
+func enableWAL(ctx context.Context, db *gorm.DB) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		err := db.WithContext(ctx).Exec("PRAGMA journal_mode=WAL").Error
+		var se *sqlitedriver.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqliteBusy {
+			if err != nil {
+				return fmt.Errorf("enable WAL: %w", err)
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("enable WAL: %w", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// sqliteBusy is SQLITE_BUSY, the primary result code of a locked database.
+const sqliteBusy = 5
 
 func openMySQL(ctx context.Context, rest string, cfg *gorm.Config) (*gorm.DB, error) {
 	mc, err := parseMySQLDSN(rest)
