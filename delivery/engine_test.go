@@ -136,7 +136,7 @@ func TestEngineRetriesThenSucceeds(t *testing.T) {
 		if d.AttemptCount != 2 || d.NextAttemptAt != nil {
 			t.Errorf("delivery = %d attempts, next %v; want 2 and none", d.AttemptCount, d.NextAttemptAt)
 		}
-		atts, err := st.Attempts(context.Background(), "acme", d.ID)
+		atts, err := st.Attempts(context.Background(), "acme", d.ID, model.MaxPageSize)
 		if err != nil || len(atts) != 2 || atts[0].Outcome != model.AttemptOutcomeFailure || atts[1].Outcome != model.AttemptOutcomeSuccess {
 			t.Fatalf("attempts = %+v, %v; want a failure then a success", atts, err)
 		}

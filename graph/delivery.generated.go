@@ -22,7 +22,7 @@ type DeliveryResolver interface {
 	Event(ctx context.Context, obj *model.Delivery) (*model.Event, error)
 
 	LastAttempt(ctx context.Context, obj *model.Delivery) (*model.DeliveryAttempt, error)
-	Attempts(ctx context.Context, obj *model.Delivery) ([]*model.DeliveryAttempt, error)
+	Attempts(ctx context.Context, obj *model.Delivery, last *int) ([]*model.DeliveryAttempt, error)
 }
 type DeliveryAttemptResolver interface {
 	Delivery(ctx context.Context, obj *model.DeliveryAttempt) (*model.Delivery, error)
@@ -31,6 +31,20 @@ type DeliveryAttemptResolver interface {
 // endregion ************************** generated!.gotpl **************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_Delivery_attempts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg0
+	return args, nil
+}
 
 // endregion ***************************** args.gotpl *****************************
 
@@ -256,7 +270,8 @@ func (ec *executionContext) _Delivery_attempts(ctx context.Context, field graphq
 			return ec.fieldContext_Delivery_attempts(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Delivery().Attempts(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Delivery().Attempts(ctx, obj, fc.Args["last"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.DeliveryAttempt) graphql.Marshaler {
@@ -266,7 +281,7 @@ func (ec *executionContext) _Delivery_attempts(ctx context.Context, field graphq
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Delivery_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Delivery_attempts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Delivery",
 		Field:      field,
@@ -275,6 +290,17 @@ func (ec *executionContext) fieldContext_Delivery_attempts(_ context.Context, fi
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_DeliveryAttempt(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Delivery_attempts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }

@@ -27,6 +27,7 @@ type ResolverRoot interface {
 	Delivery() DeliveryResolver
 	DeliveryAttempt() DeliveryAttemptResolver
 	Event() EventResolver
+	Header() HeaderResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
@@ -75,7 +76,7 @@ type ComplexityRoot struct {
 
 	Delivery struct {
 		AttemptCount  func(childComplexity int) int
-		Attempts      func(childComplexity int) int
+		Attempts      func(childComplexity int, last *int) int
 		CreatedAt     func(childComplexity int) int
 		Event         func(childComplexity int) int
 		ID            func(childComplexity int) int
@@ -140,8 +141,9 @@ type ComplexityRoot struct {
 	}
 
 	Header struct {
-		Name  func(childComplexity int) int
-		Value func(childComplexity int) int
+		Name   func(childComplexity int) int
+		Secret func(childComplexity int) int
+		Value  func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -385,7 +387,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Delivery.Attempts(childComplexity), true
+		args, err := ec.field_Delivery_attempts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Delivery.Attempts(childComplexity, args["last"].(*int)), true
 	case "Delivery.createdAt":
 		if e.ComplexityRoot.Delivery.CreatedAt == nil {
 			break
@@ -662,6 +669,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Header.Name(childComplexity), true
+	case "Header.secret":
+		if e.ComplexityRoot.Header.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Header.Secret(childComplexity), true
 	case "Header.value":
 		if e.ComplexityRoot.Header.Value == nil {
 			break
@@ -1565,6 +1578,8 @@ func (ec *executionContext) childFields_Header(ctx context.Context, field graphq
 		return ec.fieldContext_Header_name(ctx, field)
 	case "value":
 		return ec.fieldContext_Header_value(ctx, field)
+	case "secret":
+		return ec.fieldContext_Header_secret(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Header", field.Name)
 }

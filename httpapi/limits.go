@@ -191,8 +191,7 @@ func complexity() graph.ComplexityRoot {
 	c.Query.Events = func(child int, first *int, _ *string, last *int, _ *string, _ *model.EventFilter) int {
 		return pageCost(child, first, last)
 	}
-	// A delivery has a handful of attempts: at most one per schedule step and redelivery.
-	c.Delivery.Attempts = func(child int) int { return 10 * child }
+	c.Delivery.Attempts = func(child int, last *int) int { return pageCost(child, nil, last) }
 	return c
 }
 

@@ -120,3 +120,15 @@ type OwnerEdge struct {
 	Cursor string
 	Node   *Owner
 }
+
+// AttemptsLimit checks Delivery.attempts' last argument: 1 to MaxPageSize,
+// DefaultPageSize when absent.
+func AttemptsLimit(last *int) (int, error) {
+	if last == nil {
+		return DefaultPageSize, nil
+	}
+	if *last < 1 || *last > MaxPageSize {
+		return 0, InvalidField("last", "must be between 1 and %d", MaxPageSize)
+	}
+	return *last, nil
+}

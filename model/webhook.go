@@ -6,8 +6,9 @@ import (
 
 // Header is a custom HTTP header sent with every delivery of a webhook.
 type Header struct {
-	Name  string `json:"name"`
-	Value string `json:"value"`
+	Name   string `json:"name"`
+	Value  string `json:"value"`
+	Secret bool   `json:"secret,omitempty"`
 }
 
 // Webhook is a URL that receives the events its owner publishes.

@@ -32,8 +32,12 @@ func (r *deliveryResolver) LastAttempt(ctx context.Context, obj *model.Delivery)
 }
 
 // Attempts is the resolver for the attempts field.
-func (r *deliveryResolver) Attempts(ctx context.Context, obj *model.Delivery) ([]*model.DeliveryAttempt, error) {
-	return r.Store.Attempts(ctx, obj.Owner, obj.ID)
+func (r *deliveryResolver) Attempts(ctx context.Context, obj *model.Delivery, last *int) ([]*model.DeliveryAttempt, error) {
+	n, err := model.AttemptsLimit(last)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.Attempts(ctx, obj.Owner, obj.ID, n)
 }
 
 // Delivery is the resolver for the delivery field.

@@ -13,6 +13,14 @@ import (
 	"github.com/hookline/hookline/model"
 )
 
+// Value is the resolver for the value field.
+func (r *headerResolver) Value(ctx context.Context, obj *model.Header) (*string, error) {
+	if obj.Secret {
+		return nil, nil
+	}
+	return &obj.Value, nil
+}
+
 // CreateWebhook is the resolver for the createWebhook field.
 func (r *mutationResolver) CreateWebhook(ctx context.Context, input model.CreateWebhookInput) (*model.CreateWebhookPayload, error) {
 	owner, err := owner(ctx)
@@ -93,7 +101,13 @@ func (r *queryResolver) Webhooks(ctx context.Context, first *int, after *string,
 	return r.Store.Webhooks(ctx, owner, filter, model.PageArgs{First: first, After: after, Last: last, Before: before})
 }
 
+// Header returns graph.HeaderResolver implementation.
+func (r *Resolver) Header() graph.HeaderResolver { return &headerResolver{r} }
+
 // Webhook returns graph.WebhookResolver implementation.
 func (r *Resolver) Webhook() graph.WebhookResolver { return &webhookResolver{r} }
 
-type webhookResolver struct{ *Resolver }
+type (
+	headerResolver  struct{ *Resolver }
+	webhookResolver struct{ *Resolver }
+)

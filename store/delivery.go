@@ -464,13 +464,15 @@ func (s *Store) Deliveries(ctx context.Context, owner string, filter model.Deliv
 	return conn, nil
 }
 
-// Attempts returns the owner's attempts of a delivery, oldest first.
-func (s *Store) Attempts(ctx context.Context, owner, deliveryID string) ([]*model.DeliveryAttempt, error) {
+// Attempts returns the owner's last attempts of a delivery, oldest first.
+func (s *Store) Attempts(ctx context.Context, owner, deliveryID string, last int) ([]*model.DeliveryAttempt, error) {
 	var atts []*model.DeliveryAttempt
-	err := s.db.WithContext(ctx).Where("owner = ? AND delivery_id = ?", owner, deliveryID).Order("attempt_number, started_at").Find(&atts).Error
+	err := s.db.WithContext(ctx).Where("owner = ? AND delivery_id = ?", owner, deliveryID).
+		Order("attempt_number DESC, started_at DESC").Limit(last).Find(&atts).Error
 	if err != nil {
 		return nil, fmt.Errorf("list attempts: %w", err)
 	}
+	slices.Reverse(atts)
 	return atts, nil
 }
 
