@@ -1,0 +1,234 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// TestWrongTypedInputsAreBadUserInput is generated from the schema: every
+// argument and input field of every query and mutation gets values of the
+// wrong type, as a variable and as a literal. None may answer INTERNAL or
+// log an error, and each error names the field. New fields are covered
+// without touching the test.
+func TestWrongTypedInputsAreBadUserInput(t *testing.T) {
+	schema := loadSchema(t)
+	var logs syncBuffer
+	ts := newTestServerOpts(t, testOptions{url: "sqlite://:memory:", delivery: testDeliveryConfig(), logs: &logs})
+
+	cases := 0
+	for _, root := range []*ast.Definition{schema.Query, schema.Mutation} {
+		for _, field := range root.Fields {
+			if strings.HasPrefix(field.Name, "__") {
+				continue
+			}
+			for _, arg := range field.Arguments {
+				for _, probe := range probes(schema, arg.Type, arg.Name, 0) {
+					cases++
+					checkProbe(t, ts.admin, schema, root, field, arg, probe)
+				}
+			}
+		}
+	}
+	if cases < 100 {
+		t.Fatalf("only %d probes generated; the schema walk is broken", cases)
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("wrong-typed input logged an error:\n%s", logs.String())
+	}
+}
+
+// probe is one wrong value for an argument: value replaces the argument,
+// field is the input field it is wrong in (for the error's extensions).
+type probe struct {
+	value any
+	field string
+}
+
+// wrongScalars are values of the wrong type for each scalar, including the
+// near misses: a day that does not exist, a year past 9999, an integer past
+// 32 and 64 bits.
+var wrongScalars = map[string][]any{
+	"String":  {12345, true, map[string]any{"a": 1}, []any{"x"}},
+	"ID":      {true, 1.5, map[string]any{"a": 1}},
+	"Int":     {"abc", 1.5, true, 99999999999999999999.0, 4294967296, map[string]any{}},
+	"Boolean": {"yes", 1, map[string]any{}},
+	"Time":    {"2026-02-30T00:00:00Z", "notatime", 12345, "10000-01-01T00:00:00Z", true, map[string]any{}},
+	"JSON":    {},
+}
+
+// probes returns the wrong values for a value of type typ: each wrong
+// scalar, a wrong enum value, and for input objects each field made wrong
+// in an otherwise valid object.
+func probes(schema *ast.Schema, typ *ast.Type, name string, depth int) []probe {
+	if typ.Elem != nil {
+		var out []probe
+		for _, p := range probes(schema, typ.Elem, name, depth) {
+			out = append(out, probe{value: []any{p.value}, field: p.field})
+		}
+		return append(out, probe{value: "not a list item", field: name})
+	}
+	def := schema.Types[typ.NamedType]
+	switch def.Kind {
+	case ast.Scalar:
+		var out []probe
+		for _, v := range wrongScalars[def.Name] {
+			out = append(out, probe{value: v, field: name})
+		}
+		return out
+	case ast.Enum:
+		return []probe{{value: "NOT_A_VALUE", field: name}, {value: 7, field: name}}
+	case ast.InputObject:
+		out := []probe{{value: "not an object", field: name}, {value: map[string]any{"noSuchField": 1}, field: name}}
+		if depth > 2 {
+			return out
+		}
+		for _, f := range def.Fields {
+			for _, p := range probes(schema, f.Type, f.Name, depth+1) {
+				obj := validValue(schema, &ast.Type{NamedType: def.Name, NonNull: true}).(map[string]any)
+				obj[f.Name] = p.value
+				out = append(out, probe{value: obj, field: p.field})
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// validValue returns a value of type typ that coercion accepts.
+func validValue(schema *ast.Schema, typ *ast.Type) any {
+	if typ.Elem != nil {
+		return []any{validValue(schema, typ.Elem)}
+	}
+	def := schema.Types[typ.NamedType]
+	switch def.Kind {
+	case ast.Enum:
+		return def.EnumValues[0].Name
+	case ast.InputObject:
+		obj := map[string]any{}
+		for _, f := range def.Fields {
+			if f.Type.NonNull {
+				obj[f.Name] = validValue(schema, f.Type)
+			}
+		}
+		return obj
+	}
+	switch def.Name {
+	case "Int":
+		return 1
+	case "Boolean":
+		return true
+	case "Time":
+		return "2026-01-01T00:00:00Z"
+	case "JSON":
+		return map[string]any{}
+	}
+	return "x"
+}
+
+// checkProbe sends the probe as a variable and as a literal.
+func checkProbe(t *testing.T, c *client, schema *ast.Schema, root *ast.Definition, field *ast.FieldDefinition, arg *ast.ArgumentDefinition, p probe) {
+	t.Helper()
+	var sel string
+	if def := schema.Types[field.Type.Name()]; def.Kind != ast.Scalar && def.Kind != ast.Enum {
+		sel = " { __typename }"
+	}
+	op := strings.ToLower(root.Name)
+	vars := map[string]any{}
+	var decls, args []string
+	for _, a := range field.Arguments {
+		v := validValue(schema, a.Type)
+		if a == arg {
+			v = p.value
+		} else if !a.Type.NonNull {
+			continue
+		}
+		vars[a.Name] = v
+		decls = append(decls, fmt.Sprintf("$%s: %s", a.Name, a.Type.String()))
+		args = append(args, fmt.Sprintf("%s: $%s", a.Name, a.Name))
+	}
+	withVars := fmt.Sprintf("%s(%s) { %s(%s)%s }", op, strings.Join(decls, ", "), field.Name, strings.Join(args, ", "), sel)
+	literals := make([]string, 0, len(args))
+	for _, a := range field.Arguments {
+		if v, ok := vars[a.Name]; ok {
+			literals = append(literals, a.Name+": "+literal(v))
+		}
+	}
+	withLiterals := fmt.Sprintf("%s { %s(%s)%s }", op, field.Name, strings.Join(literals, ", "), sel)
+
+	for _, sent := range []struct {
+		query string
+		vars  map[string]any
+	}{{withVars, vars}, {withLiterals, nil}} {
+		resp := c.do(t, sent.query, sent.vars)
+		if resp.Status >= 500 {
+			t.Errorf("%s with %s = %v: HTTP %d", field.Name, p.field, p.value, resp.Status)
+		}
+		for _, e := range resp.Errors {
+			code, _ := e.Extensions["code"].(string)
+			if code == "INTERNAL" || code == "" {
+				t.Errorf("%s\nvariables %v\n%s = %#v: code %q, message %q; want an input error", sent.query, sent.vars, p.field, p.value, code, e.Message)
+				continue
+			}
+			if code == "BAD_USER_INPUT" && e.Extensions["field"] == nil && !strings.Contains(e.Message, p.field) {
+				t.Errorf("%s = %#v: message %q names neither the field nor extensions.field", p.field, p.value, e.Message)
+			}
+		}
+	}
+}
+
+// literal writes v as a GraphQL literal; strings stay strings, so an enum
+// probe tests the string form a careless client sends.
+func literal(v any) string {
+	switch v := v.(type) {
+	case string:
+		return fmt.Sprintf("%q", v)
+	case float64:
+		return fmt.Sprintf("%.0f", v)
+	case []any:
+		parts := make([]string, len(v))
+		for i, e := range v {
+			parts[i] = literal(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, k+": "+literal(v[k]))
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	return fmt.Sprint(v)
+}
+
+func loadSchema(tb testing.TB) *ast.Schema {
+	tb.Helper()
+	files, err := filepath.Glob("../graph/*.graphqls")
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("find schema files: %v", err)
+	}
+	var sources []*ast.Source
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		sources = append(sources, &ast.Source{Name: f, Input: string(b)})
+	}
+	schema, err := gqlparser.LoadSchema(sources...)
+	if err != nil {
+		tb.Fatalf("load schema: %v", err)
+	}
+	return schema
+}
