@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/vektah/gqlparser/v2"
+
+	"github.com/hookline/hookline/model"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -232,3 +234,91 @@ func loadSchema(tb testing.TB) *ast.Schema {
 	}
 	return schema
 }
+
+// TestEventNamesThatCanMatch: matching is exact, so a "*" anywhere but
+// alone would make a webhook that never fires; such names are refused, in
+// webhooks and in the events filter.
+func TestEventNamesThatCanMatch(t *testing.T) {
+	ts := newTestServer(t, "sqlite://:memory:")
+	for _, name := range []string{"order.*", "a*", "*.created", "**", "order.*.paid"} {
+		resp := ts.admin.do(t, createWebhookMutation, map[string]any{"in": map[string]any{"url": "https://example.com/h", "events": []string{name}}})
+		e := wantError(t, resp, "BAD_USER_INPUT", "events")
+		if !strings.Contains(e.Message, "alone") {
+			t.Errorf("events [%q]: message %q does not say that * stands alone", name, e.Message)
+		}
+		resp = ts.admin.do(t, `query($e: String!) { webhooks(filter: {event: $e}) { totalCount } }`, map[string]any{"e": name})
+		wantError(t, resp, "BAD_USER_INPUT", "filter.event")
+	}
+	w, _ := ts.admin.createWebhook(t, map[string]any{"url": "https://example.com/h", "events": []string{"*", "order.created"}})
+	if len(w.Events) != 2 {
+		t.Errorf("events = %v; want the lone * kept beside a name", w.Events)
+	}
+}
+
+// TestErrorsDoNotEchoInput: an error quotes at most the first 200 bytes of
+// a bad value.
+func TestErrorsDoNotEchoInput(t *testing.T) {
+	ts := newTestServer(t, "sqlite://:memory:")
+	huge := strings.Repeat("x y", 100<<10/3)
+	cases := []struct {
+		name  string
+		query string
+		vars  map[string]any
+		field string
+	}{
+		{"EventType", `mutation($t: String!) { publishEvent(input: {type: $t, payload: {}}) { id } }`, map[string]any{"t": huge}, "type"},
+		{"WebhookEvents", createWebhookMutation, map[string]any{"in": map[string]any{"url": "https://example.com/h", "events": []string{huge}}}, "events"},
+		{"HeaderName", createWebhookMutation, map[string]any{"in": map[string]any{"url": "https://example.com/h", "events": []string{"a"}, "headers": oneHeader(huge, "v")}}, "headers"},
+		{"FilterKey", createWebhookMutation, map[string]any{"in": map[string]any{"url": "https://example.com/h", "events": []string{"a"}, "filters": map[string]any{huge: "v"}}}, "filters"},
+		{"Enum", `mutation($r: ApiKeyRole) { createApiKey(owner: "acme", role: $r) { key } }`, map[string]any{"r": huge}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := ts.admin.do(t, tc.query, tc.vars)
+			if len(resp.Errors) == 0 {
+				t.Fatalf("want an error, got %s", resp.Data)
+			}
+			e := resp.Errors[0]
+			if tc.field != "" && e.Extensions["field"] != tc.field {
+				t.Errorf("field = %v; want %s (message %.300q)", e.Extensions["field"], tc.field, e.Message)
+			}
+			if len(e.Message) > 500 {
+				t.Errorf("message is %d bytes; want the value cut to 200: %.300q", len(e.Message), e.Message)
+			}
+		})
+	}
+}
+
+// TestFilterBounds: filter keys, values and the whole filters object have
+// size limits.
+func TestFilterBounds(t *testing.T) {
+	ts := newTestServer(t, "sqlite://:memory:")
+	many := make([]any, model.MaxFilterValues)
+	for i := range many {
+		many[i] = strings.Repeat("v", model.MaxFilterValueBytes-4) + fmt.Sprint(1000+i)
+	}
+	manyKeys := map[string]any{} // 50 keys × 3 values of 500 bytes: 75 KB
+	for i := range model.MaxFilterKeys {
+		manyKeys[fmt.Sprintf("k%d", i)] = many[:3]
+	}
+	refused := map[string]map[string]any{
+		"KeyTooLong":   {strings.Repeat("k", model.MaxFilterKeyBytes+1): []any{"1"}},
+		"ValueTooLong": {"awb": []any{strings.Repeat("1", model.MaxFilterValueBytes+1)}},
+		"Value500KB":   {"awb": []any{strings.Repeat("1", 500<<10)}},
+		"TooLarge":     manyKeys,
+	}
+	for name, filters := range refused {
+		t.Run("Err"+name, func(t *testing.T) {
+			resp := ts.admin.do(t, createWebhookMutation, map[string]any{"in": map[string]any{"url": "https://example.com/h", "events": []string{"a"}, "filters": filters}})
+			wantError(t, resp, "BAD_USER_INPUT", "filters")
+		})
+	}
+	t.Run("OK/AtTheLimits", func(t *testing.T) {
+		ts.admin.createWebhook(t, map[string]any{"url": "https://example.com/h", "events": []string{"a"}, "filters": map[string]any{
+			strings.Repeat("k", model.MaxFilterKeyBytes): []any{strings.Repeat("1", model.MaxFilterValueBytes)},
+			"dcId": many[:20],
+		}})
+	})
+}
+
+const createWebhookMutation = `mutation($in: CreateWebhookInput!) { createWebhook(input: $in) { webhook { id } } }`

@@ -89,7 +89,7 @@ func unmarshalEnum[E enum](v any, dst *E, name string) error {
 	}
 	e := E(s)
 	if !e.IsValid() {
-		return Errorf(CodeBadUserInput, "%q is not a valid %s", s, name)
+		return Errorf(CodeBadUserInput, "%s is not a valid %s", Quote(s), name)
 	}
 	*dst = e
 	return nil

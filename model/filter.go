@@ -28,6 +28,9 @@ func CompileFilters(j JSON) (Filter, error) {
 }
 
 func (j JSON) compile() (Filter, error) {
+	if len(j) > MaxFiltersBytes {
+		return Filter{}, InvalidField("filters", "must be at most %d KiB of JSON", MaxFiltersBytes>>10)
+	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(j, &raw); err != nil || raw == nil {
 		return Filter{}, InvalidField("filters", "must be an object mapping a dotted payload path to a list of accepted values")
@@ -37,24 +40,30 @@ func (j JSON) compile() (Filter, error) {
 	}
 	f := Filter{rules: make([]filterRule, 0, len(raw))}
 	for key, list := range raw {
+		if len(key) > MaxFilterKeyBytes {
+			return Filter{}, InvalidField("filters", "key %s is longer than %d bytes", Quote(key), MaxFilterKeyBytes)
+		}
 		path := strings.Split(key, ".")
 		for _, seg := range path {
 			if seg == "" {
-				return Filter{}, InvalidField("filters", "key %q is not a dotted path", key)
+				return Filter{}, InvalidField("filters", "key %s is not a dotted path", Quote(key))
 			}
 		}
 		var values []any
 		if err := decodeJSON(list, &values); err != nil || len(values) == 0 {
-			return Filter{}, InvalidField("filters", "value of %q must be a non-empty array of scalars", key)
+			return Filter{}, InvalidField("filters", "value of %s must be a non-empty array of scalars", Quote(key))
 		}
 		if len(values) > MaxFilterValues {
-			return Filter{}, InvalidField("filters", "%q accepts at most %d values", key, MaxFilterValues)
+			return Filter{}, InvalidField("filters", "%s accepts at most %d values", Quote(key), MaxFilterValues)
 		}
 		rule := filterRule{path: path, accepted: make(map[string]struct{}, len(values))}
 		for _, v := range values {
 			text, ok := scalarText(v)
 			if !ok || v == nil {
-				return Filter{}, InvalidField("filters", "value of %q must be a non-empty array of scalars", key)
+				return Filter{}, InvalidField("filters", "value of %s must be a non-empty array of scalars", Quote(key))
+			}
+			if len(text) > MaxFilterValueBytes {
+				return Filter{}, InvalidField("filters", "a value of %s is longer than %d bytes", Quote(key), MaxFilterValueBytes)
 			}
 			rule.accepted[text] = struct{}{}
 		}

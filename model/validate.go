@@ -22,6 +22,9 @@ const (
 	MaxHeaderValueBytes = 4096
 	MaxFilterKeys       = 50
 	MaxFilterValues     = 100
+	MaxFilterKeyBytes   = 256
+	MaxFilterValueBytes = 512
+	MaxFiltersBytes     = 64 << 10
 	MaxTokenBytes       = 8192
 	MaxOwnerBytes       = 128
 )
@@ -120,11 +123,38 @@ func ValidateEvents(events []string) error {
 }
 
 // ValidateEventType checks one event type name; field names the input field.
+// A "*" stands only alone: matching is exact, so "order.*" would never fire.
 func ValidateEventType(field, name string) error {
 	if !eventNameRE.MatchString(name) {
-		return InvalidField(field, "%q is not a valid event type: use letters, digits and _ . : * - (at most 128)", name)
+		return InvalidField(field, "%s is not a valid event type: use letters, digits and _ . : - (at most 128)", Quote(name))
+	}
+	if name != WildcardEvent && strings.Contains(name, WildcardEvent) {
+		return InvalidField(field, "%s: %q stands only alone, for every event type; list the types you want instead", Quote(name), WildcardEvent)
 	}
 	return nil
+}
+
+// maxQuoted bounds how much of a client's value an error message repeats.
+const maxQuoted = 200
+
+// Quote quotes s for an error message, cut to its first 200 bytes, so that a
+// huge bad value is not echoed back in full.
+func Quote(s string) string {
+	if len(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(Truncate(s, maxQuoted)) + fmt.Sprintf("… (%d bytes)", len(s))
+}
+
+// Truncate cuts s to at most n bytes, at a character boundary.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // ValidateFilters accepts null or an object mapping dotted payload paths to
@@ -145,15 +175,15 @@ func (w *Webhook) validateHeaders() error {
 	}
 	for _, h := range w.Headers {
 		if !validHeaderName(h.Name) {
-			return InvalidField("headers", "%q is not a valid HTTP header name", h.Name)
+			return InvalidField("headers", "%s is not a valid HTTP header name", Quote(h.Name))
 		}
 		if len(h.Value) > MaxHeaderValueBytes || !validHeaderValue(h.Value) {
-			return InvalidField("headers", "value of %q must be at most %d bytes without control characters", h.Name, MaxHeaderValueBytes)
+			return InvalidField("headers", "value of %s must be at most %d bytes without control characters", Quote(h.Name), MaxHeaderValueBytes)
 		}
 		name := strings.ToLower(h.Name)
 		switch {
 		case reservedHeaders[name], strings.HasPrefix(name, "webhook-"), strings.HasPrefix(name, "proxy-"):
-			return InvalidField("headers", "%q is set by Hookline and cannot be overridden", h.Name)
+			return InvalidField("headers", "%s is set by Hookline and cannot be overridden", Quote(h.Name))
 		case name == "authorization" && w.BearerToken != "":
 			return InvalidField("headers", "Authorization cannot be set together with bearerToken")
 		case name == SharedTokenHeader && w.SharedToken != "":
