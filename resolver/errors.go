@@ -76,7 +76,7 @@ func (r *Resolver) Recover(ctx context.Context, p any) error {
 
 // maxMessageBytes bounds the parse and validation messages, which quote
 // the client's input.
-const maxMessageBytes = 500
+const maxMessageBytes = 400
 
 // isArgumentError tells whether gqlErr was raised while coercing a field's
 // arguments: its path then runs past the field's own, into the argument.
