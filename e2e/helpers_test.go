@@ -545,7 +545,7 @@ func wantError(tb testing.TB, resp gqlResponse, code, field string) gqlError {
 // testJWT is a well-formed (unsigned) JWT.
 const testJWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl"
 
-const webhookFields = `id url description events filters format enabled headers { name value }
+const webhookFields = `id url description events filters format enabled headers { name value secret }
 	hasBearerToken hasSharedToken health createdAt updatedAt`
 
 type webhookJSON struct {
