@@ -29,7 +29,7 @@ type Config struct {
 	HTTP httpapi.Config
 	// DBMaxConns caps the database connection pool.
 	DBMaxConns int
-	// SecretKey, when set, encrypts webhook secrets and tokens at rest.
+	// SecretKey, when set, encrypts webhook secrets, tokens and secret header values at rest.
 	SecretKey []byte
 	Delivery  delivery.Config
 }

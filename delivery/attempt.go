@@ -26,7 +26,7 @@ func (e *Engine) attempt(ctx context.Context, j job, ping bool) model.AttemptRec
 	if err != nil {
 		res = outbound.Response{Err: err}
 	} else {
-		att.RequestHeaders = outbound.RedactedHeaders(req.Header)
+		att.RequestHeaders = req.RedactedHeaders()
 		att.RequestBody = string(req.Body)
 		attemptCtx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 		res = outbound.Send(attemptCtx, e.client, req)

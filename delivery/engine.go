@@ -10,6 +10,7 @@ package delivery
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -27,7 +28,7 @@ import (
 // Store is the persistence the engine needs; *store.Store implements it.
 type Store interface {
 	PublishEvent(ctx context.Context, ev *model.Event, match func(*model.Webhook) bool, take func(*model.Delivery, *model.Webhook)) (*model.Event, []*model.Delivery, error)
-	PublishEvents(ctx context.Context, evs []*model.Event, match func(*model.Event, *model.Webhook) bool, take func(*model.Event, *model.Delivery, *model.Webhook)) ([][]*model.Delivery, error)
+	PublishEvents(ctx context.Context, evs []*model.Event, match func(*model.Event, *model.Webhook) bool, take func(*model.Event, *model.Delivery, *model.Webhook)) ([]*model.Event, [][]*model.Delivery, error)
 	ClaimDeliveries(ctx context.Context, n int, lease time.Duration, exclude []string) ([]*model.Delivery, error)
 	ReleaseDeliveries(ctx context.Context, deliveries []*model.Delivery) error
 	EventsByID(ctx context.Context, ids []string) (map[string]*model.Event, error)
@@ -166,6 +167,8 @@ const MaxPublishBatch = 100
 // Publish validates and stores an event with a delivery for each matching
 // webhook of owner, in one transaction, then hands the deliveries to the
 // workers. Concurrent calls without an idempotency key share transactions.
+// An idempotency key used within model.IdempotencyWindow answers the event
+// that holds it, if it has the same type and payload, and CONFLICT if not.
 func (e *Engine) Publish(ctx context.Context, owner string, in model.PublishEventInput) (*model.Event, error) {
 	p, err := e.prepare(ctx, owner, in)
 	if err != nil {
@@ -179,33 +182,27 @@ func (e *Engine) Publish(ctx context.Context, owner string, in model.PublishEven
 	return e.complete(ctx, p)
 }
 
-// PublishMany publishes up to MaxPublishBatch events in one transaction
-// (those with an idempotency key one by one) and returns them in order.
-// A refused input comes back as an *InputError that says which.
+// PublishMany publishes up to MaxPublishBatch events in one transaction,
+// all of them or, on any error, none, and returns them in order. An input
+// whose idempotency key was used before, or by an earlier input, answers
+// the event that holds the key, as Publish does; a key reused for another
+// type or payload is CONFLICT and the whole batch is refused. A refused
+// input comes back as an *InputError that says which.
 func (e *Engine) PublishMany(ctx context.Context, owner string, ins []*model.PublishEventInput) ([]*model.Event, error) {
 	if len(ins) == 0 || len(ins) > MaxPublishBatch {
 		return nil, model.Errorf(model.CodeBadUserInput, "must hold 1 to %d events", MaxPublishBatch)
 	}
 	pubs := make([]*publication, len(ins))
-	var plain []*publication
 	for i, in := range ins {
 		p, err := e.prepare(ctx, owner, *in)
 		if err != nil {
 			return nil, &InputError{Index: i, Err: err}
 		}
 		pubs[i] = p
-		if p.event.DedupKey == nil {
-			plain = append(plain, p)
-		}
 	}
-	if len(plain) > 0 {
-		e.writePublications(ctx, plain)
-	}
+	e.writeAll(ctx, pubs)
 	events := make([]*model.Event, len(pubs))
 	for i, p := range pubs {
-		if p.event.DedupKey != nil {
-			e.publishIdempotent(ctx, p)
-		}
 		ev, err := e.complete(ctx, p)
 		if err != nil {
 			return nil, err
@@ -217,7 +214,8 @@ func (e *Engine) PublishMany(ctx context.Context, owner string, ins []*model.Pub
 
 // Broadcast publishes the event to every owner with an enabled webhook its
 // type and filters match, one event each, in one transaction; by is the
-// owner of the admin key broadcasting, whose idempotency key it is.
+// owner of the admin key broadcasting, whose idempotency key it is (reused,
+// it answers the first result, or CONFLICT for another type or payload).
 func (e *Engine) Broadcast(ctx context.Context, by string, in model.PublishEventInput) (*model.BroadcastResult, error) {
 	p, err := e.prepare(ctx, by, in)
 	if err != nil {
@@ -381,7 +379,7 @@ func (e *Engine) writePublications(ctx context.Context, batch []*publication) {
 		evs[i] = p.event
 		byEvent[p.event] = p
 	}
-	deliveries, err := e.store.PublishEvents(ctx, evs,
+	_, deliveries, err := e.store.PublishEvents(ctx, evs,
 		func(ev *model.Event, w *model.Webhook) bool { return e.match(byEvent[ev], w) },
 		func(ev *model.Event, d *model.Delivery, w *model.Webhook) { e.take(byEvent[ev], d, w) })
 	if err != nil && len(batch) > 1 {
@@ -400,6 +398,52 @@ func (e *Engine) writePublications(ctx context.Context, batch []*publication) {
 		}
 		p.err = err
 		close(p.done)
+	}
+}
+
+// writeAll stores the publications of one publishEvents call in one
+// transaction, all of them or none, and sets each one's event (the event
+// that holds its idempotency key, when the key was used before) and
+// deliveries, or each one's err. A failure that is not the caller's (a
+// concurrent publish took one of the keys first, a deadlock) is tried once
+// more, after giving back the room taken for deliveries that were not
+// stored.
+func (e *Engine) writeAll(ctx context.Context, pubs []*publication) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
+	defer cancel()
+	byEvent := make(map[*model.Event]*publication, len(pubs))
+	evs := make([]*model.Event, len(pubs))
+	for i, p := range pubs {
+		evs[i] = p.event
+		byEvent[p.event] = p
+	}
+	var err error
+	for range 2 {
+		var (
+			events     []*model.Event
+			deliveries [][]*model.Delivery
+		)
+		events, deliveries, err = e.store.PublishEvents(ctx, evs,
+			func(ev *model.Event, w *model.Webhook) bool { return e.match(byEvent[ev], w) },
+			func(ev *model.Event, d *model.Delivery, w *model.Webhook) { e.take(byEvent[ev], d, w) })
+		if err == nil {
+			for i, p := range pubs {
+				p.event, p.deliveries = events[i], deliveries[i]
+			}
+			return
+		}
+		for _, p := range pubs {
+			e.unreserveAll(p)
+			p.taken = nil
+			p.event.CreatedAt = time.Time{}
+		}
+		var appErr *model.Error
+		if errors.As(err, &appErr) {
+			break
+		}
+	}
+	for _, p := range pubs {
+		p.err = err
 	}
 }
 

@@ -3,6 +3,7 @@ package delivery_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -194,6 +195,104 @@ func TestPublishManyNamesTheInput(t *testing.T) {
 		t.Errorf("PublishMany(no inputs) = %v; want BAD_USER_INPUT", err)
 	}
 }
+
+// TestPublishManyConcurrentKeys: batches published at once with one
+// idempotency key all answer the one event that holds it when they carry
+// the same content, each storing its other events; when they carry
+// different content, one batch is stored and every other one is refused
+// whole with CONFLICT. Single publishes at once with one key and
+// different content: one is stored, the others are CONFLICT.
+func TestPublishManyConcurrentKeys(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, newURL func(testing.TB) string) {
+		const n = 8
+		ctx := context.Background()
+		st := storetest.Open(t, newURL(t))
+		newWebhook(t, st, "acme", "https://receiver.example/hook")
+		e := delivery.New(st, testConfig(), slog.New(slog.DiscardHandler))
+		publishAll := func(owner string, payload func(i int) string) ([][]*model.Event, []error) {
+			evs, errs := make([][]*model.Event, n), make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					key := "shared-key"
+					evs[i], errs[i] = e.PublishMany(ctx, owner, []*model.PublishEventInput{
+						{Type: "plain", Payload: model.JSON(`{}`)},
+						{Type: "keyed", Payload: model.JSON(payload(i)), IdempotencyKey: &key},
+					})
+				})
+			}
+			wg.Wait()
+			return evs, errs
+		}
+		count := func(owner string) int {
+			conn, err := st.Events(ctx, owner, nil, model.PageArgs{First: ptr(100)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(conn.Edges)
+		}
+
+		t.Run("OK/SameContent", func(t *testing.T) {
+			evs, errs := publishAll("acme", func(int) string { return `{"n": 1}` })
+			for i := range n {
+				if errs[i] != nil {
+					t.Fatalf("PublishMany %d: %v", i, errs[i])
+				}
+				if evs[i][1].ID != evs[0][1].ID {
+					t.Errorf("batch %d's keyed event = %s; want %s, the one that holds the key", i, evs[i][1].ID, evs[0][1].ID)
+				}
+			}
+			if got := count("acme"); got != n+1 {
+				t.Errorf("events = %d; want %d plain and one keyed", got, n+1)
+			}
+		})
+		t.Run("ErrConflict", func(t *testing.T) {
+			_, errs := publishAll("acme-2", func(i int) string { return fmt.Sprintf(`{"n": %d}`, i) })
+			stored := 0
+			for i := range n {
+				switch model.ErrorCode(errs[i]) {
+				case "":
+					stored++
+				case model.CodeConflict:
+				default:
+					t.Errorf("PublishMany %d: %v; want success or CONFLICT", i, errs[i])
+				}
+			}
+			if stored != 1 {
+				t.Errorf("%d batches stored; want 1", stored)
+			}
+			if got := count("acme-2"); got != 2 {
+				t.Errorf("events = %d; want the 2 of the one batch stored", got)
+			}
+		})
+		t.Run("ErrConflict/Publish", func(t *testing.T) {
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					key := "single-key"
+					_, errs[i] = e.Publish(ctx, "acme-3", model.PublishEventInput{Type: "keyed", Payload: model.JSON(fmt.Sprintf(`{"n": %d}`, i)), IdempotencyKey: &key})
+				})
+			}
+			wg.Wait()
+			stored := 0
+			for i := range n {
+				switch model.ErrorCode(errs[i]) {
+				case "":
+					stored++
+				case model.CodeConflict:
+				default:
+					t.Errorf("Publish %d: %v; want success or CONFLICT", i, errs[i])
+				}
+			}
+			if got := count("acme-3"); stored != 1 || got != 1 {
+				t.Errorf("%d publishes succeeded, %d events stored; want 1 and 1", stored, got)
+			}
+		})
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // flakyRecords is a real store whose RecordAttempts fails the first n calls,
 // as during a short database outage.

@@ -545,7 +545,7 @@ func wantError(tb testing.TB, resp gqlResponse, code, field string) gqlError {
 // testJWT is a well-formed (unsigned) JWT.
 const testJWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl"
 
-const webhookFields = `id url description events filters format enabled headers { name value }
+const webhookFields = `id url description events filters format enabled headers { name value secret }
 	hasBearerToken hasSharedToken health createdAt updatedAt`
 
 type webhookJSON struct {
@@ -644,8 +644,10 @@ func (c *client) publish(tb testing.TB, typ string, payload any, idempotencyKey 
 		in["idempotencyKey"] = idempotencyKey
 	}
 	var out struct{ PublishEvent eventJSON }
+	// Without attempts: a new delivery has none, and 100 deliveries with
+	// a page of attempts each cost more than the complexity limit.
 	c.mustDo(tb, `mutation($in: PublishEventInput!) { publishEvent(input: $in) { id type idempotencyKey createdAt
-		deliveries(first: 100) { totalCount edges { node { `+deliveryFields+` } } } } }`, map[string]any{"in": in}, &out)
+		deliveries(first: 100) { totalCount edges { node { id webhookId status attemptCount nextAttemptAt } } } } }`, map[string]any{"in": in}, &out)
 	return out.PublishEvent
 }
 

@@ -215,8 +215,8 @@ func TestRequestIDReachesAttempts(t *testing.T) {
 
 // TestNoSecretsInLogs runs a whole session with the most verbose logging
 // (SQL included) and scans the captured log for every secret that passed
-// through: API keys (valid and wrong), signing secrets, tokens, the
-// encryption key.
+// through: API keys (valid and wrong), signing secrets, tokens, a secret
+// header's value, the encryption key.
 func TestNoSecretsInLogs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a hookline process: skipped with -short")
@@ -244,11 +244,13 @@ func TestNoSecretsInLogs(t *testing.T) {
 	member := &client{url: admin.url, key: made.CreateApiKey.Key}
 
 	const (
-		sharedToken = "shared-token-that-must-not-leak"
-		wrongKey    = "hkl_wrong-key-that-must-not-leak"
+		sharedToken  = "shared-token-that-must-not-leak"
+		wrongKey     = "hkl_wrong-key-that-must-not-leak"
+		headerSecret = "header-value-that-must-not-leak"
 	)
 	w, secret := member.createWebhook(t, map[string]any{
 		"url": rc.URL + "/logs", "events": []string{"*"}, "bearerToken": testJWT, "sharedToken": sharedToken,
+		"headers": []map[string]any{{"name": "X-Api-Key", "value": headerSecret, "secret": true}},
 	})
 	var rotated struct{ RotateWebhookSecret struct{ Secret string } }
 	member.mustDo(t, `mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`, map[string]any{"id": w.ID}, &rotated)
@@ -270,7 +272,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 	for name, s := range map[string]string{
 		"admin key": adminKey, "member key": member.key, "wrong key": wrongKey,
 		"signing secret": secret, "rotated secret": rotated.RotateWebhookSecret.Secret,
-		"bearer token": testJWT, "shared token": sharedToken, "HOOKLINE_SECRET_KEY": secretKey,
+		"bearer token": testJWT, "shared token": sharedToken, "secret header value": headerSecret, "HOOKLINE_SECRET_KEY": secretKey,
 	} {
 		if strings.Contains(log, s) {
 			t.Errorf("the log contains the %s", name)

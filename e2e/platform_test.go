@@ -988,7 +988,8 @@ func broadcast(tb testing.TB, admin *client, typ string, payload map[string]any,
 // TestBroadcastEvent: a broadcast publishes one event to each owner with an
 // enabled webhook of the type whose filters match, with that owner's
 // deliveries, and nothing to any other owner; an idempotency key returns
-// the first result and publishes nothing for 24 hours; only an admin key
+// the first result and publishes nothing for 24 hours (with another
+// payload it is CONFLICT); only an admin key
 // acting on its own owner may broadcast.
 func TestBroadcastEvent(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, newURL func(testing.TB) string) {
@@ -1111,11 +1112,14 @@ func TestBroadcastEvent(t *testing.T) {
 		}
 
 		t.Run("Idempotent", func(t *testing.T) {
-			// The same key, another payload: the first result, nothing new.
-			again := broadcast(t, ts.admin, typ, map[string]any{"depot": "MUC"}, "dep-fra-1")
+			// The same key and payload: the first result, nothing new.
+			again := broadcast(t, ts.admin, typ, map[string]any{"depot": "FRA"}, "dep-fra-1")
 			if again != first {
 				t.Errorf("broadcast with the same key = %+v; want the first result %+v", again, first)
 			}
+			// The same key, another payload: refused, nothing new.
+			resp := ts.admin.do(t, broadcastMutation, map[string]any{"in": map[string]any{"type": typ, "payload": map[string]any{"depot": "MUC"}, "idempotencyKey": "dep-fra-1"}})
+			wantError(t, resp, model.CodeConflict, "idempotencyKey")
 			wantEvents(t, "partner-a", 1)
 			wantEvents(t, "partner-b", 1)
 			wantEvents(t, "partner-c", 0)
@@ -1161,7 +1165,7 @@ func TestBroadcastEvent(t *testing.T) {
 				t.Errorf("partner-b's newest event = %v; want the CDG broadcast", evs[0].Payload)
 			}
 			// The key now belongs to the new broadcast.
-			if got := broadcast(t, ts.admin, typ, map[string]any{"depot": "FRA"}, "dep-fra-1"); got != (broadcastResult{OwnerCount: 2, DeliveryCount: 4}) {
+			if got := broadcast(t, ts.admin, typ, map[string]any{"depot": "CDG"}, "dep-fra-1"); got != (broadcastResult{OwnerCount: 2, DeliveryCount: 4}) {
 				t.Errorf("the key after the renewal = %+v", got)
 			}
 			wantEvents(t, "partner-b", 2)

@@ -83,7 +83,7 @@ func TestPublishEvents(t *testing.T) {
 		c.mustDo(t, q, map[string]any{"in": []map[string]any{
 			{"type": "batch.a", "payload": map[string]any{"n": 1}},
 			{"type": "batch.b", "payload": map[string]any{"n": 2}},
-			{"type": "batch.a", "payload": map[string]any{"n": 3}, "idempotencyKey": "key-0"},
+			{"type": "batch.a", "payload": map[string]any{"n": 0}, "idempotencyKey": "key-0"},
 			{"type": "batch.none", "payload": map[string]any{"n": 4}},
 		}}, &out)
 		got := out.PublishEvents
@@ -121,7 +121,7 @@ func TestIdempotencyKey(t *testing.T) {
 		globex := ts.newKey(t, "globex", model.ApiKeyRoleMember)
 		acme.createWebhook(t, map[string]any{"url": rc.URL + "/a", "events": []string{"*"}})
 		first := acme.publish(t, "order.created", map[string]any{"n": 1}, "order-1")
-		again := acme.publish(t, "order.created", map[string]any{"n": 2}, "order-1")
+		again := acme.publish(t, "order.created", map[string]any{"n": 1}, "order-1")
 		if again.ID != first.ID || again.Deliveries.TotalCount != 1 {
 			t.Errorf("second publish = %s with %d deliveries; want the first event %s with 1", again.ID, again.Deliveries.TotalCount, first.ID)
 		}
@@ -137,6 +137,77 @@ func TestIdempotencyKey(t *testing.T) {
 			t.Error("a different key returned the first event")
 		}
 		eventually(t, 5*time.Second, "two deliveries", func() bool { return rc.count("/a") == 2 })
+	})
+}
+
+// TestIdempotencyConflict: a key reused with the same type and payload
+// answers the first event, however the payload's keys are ordered; reused
+// with another type or payload it is CONFLICT on idempotencyKey, for
+// publishEvent, and for publishEvents, which then stores none of its
+// events (a retry cannot duplicate them).
+func TestIdempotencyConflict(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, newURL func(testing.TB) string) {
+		ts := newTestServer(t, newURL(t))
+		rc := newReceiver(t, nil)
+		c := ts.newKey(t, "acme", model.ApiKeyRoleMember)
+		c.createWebhook(t, map[string]any{"url": rc.URL + "/conflict", "events": []string{"*"}})
+		first := c.publish(t, "order.created", map[string]any{"n": 1, "items": []string{"a", "b"}}, "order-c")
+		eventually(t, 5*time.Second, "the first event's request", func() bool { return rc.count("/conflict") == 1 })
+
+		var out struct{ PublishEvent struct{ ID string } }
+		c.mustDo(t, `mutation { publishEvent(input: {type: "order.created", payload: {items: ["a", "b"], n: 1}, idempotencyKey: "order-c"}) { id } }`, nil, &out)
+		if out.PublishEvent.ID != first.ID {
+			t.Errorf("publishEvent with the same content, keys in another order = %s; want the first event %s", out.PublishEvent.ID, first.ID)
+		}
+
+		const publishOne = `mutation($in: PublishEventInput!) { publishEvent(input: $in) { id } }`
+		for _, in := range []map[string]any{
+			{"type": "order.created", "payload": map[string]any{"n": 2, "items": []string{"a", "b"}}, "idempotencyKey": "order-c"},
+			{"type": "order.created", "payload": map[string]any{"n": 1, "items": []string{"b", "a"}}, "idempotencyKey": "order-c"},
+			{"type": "order.cancelled", "payload": map[string]any{"n": 1, "items": []string{"a", "b"}}, "idempotencyKey": "order-c"},
+		} {
+			resp := c.do(t, publishOne, map[string]any{"in": in})
+			wantError(t, resp, model.CodeConflict, "idempotencyKey")
+		}
+
+		const publishMany = `mutation($in: [PublishEventInput!]!) { publishEvents(inputs: $in) { id } }`
+		for name, batch := range map[string][]map[string]any{
+			"a stored event's key": {
+				{"type": "order.paid", "payload": map[string]any{"n": 10}},
+				{"type": "order.paid", "payload": map[string]any{"n": 11}, "idempotencyKey": "order-new"},
+				{"type": "order.created", "payload": map[string]any{"n": 9}, "idempotencyKey": "order-c"},
+			},
+			"one key twice": {
+				{"type": "order.paid", "payload": map[string]any{"n": 12}},
+				{"type": "order.paid", "payload": map[string]any{"n": 13}, "idempotencyKey": "order-twice"},
+				{"type": "order.paid", "payload": map[string]any{"n": 14}, "idempotencyKey": "order-twice"},
+			},
+		} {
+			resp := c.do(t, publishMany, map[string]any{"in": batch})
+			wantError(t, resp, model.CodeConflict, "idempotencyKey")
+			if n := c.totalCount(t, "events"); n != 1 {
+				t.Errorf("events after a batch refused for %s = %d; want 1: none of the batch", name, n)
+			}
+		}
+
+		// The same key twice with the same content: one event, both answers it.
+		var many struct{ PublishEvents []struct{ ID string } }
+		c.mustDo(t, publishMany, map[string]any{"in": []map[string]any{
+			{"type": "order.paid", "payload": map[string]any{"n": 15}, "idempotencyKey": "order-new"},
+			{"type": "order.paid", "payload": map[string]any{"n": 16}},
+			{"type": "order.paid", "payload": map[string]any{"n": 15}, "idempotencyKey": "order-new"},
+		}}, &many)
+		if got := many.PublishEvents; len(got) != 3 || got[0].ID != got[2].ID || got[0].ID == got[1].ID {
+			t.Errorf("publishEvents with one key twice = %+v; want the 1st and 3rd the same event", got)
+		}
+		if n := c.totalCount(t, "events"); n != 3 {
+			t.Errorf("events = %d; want 3", n)
+		}
+		eventually(t, 5*time.Second, "the new events' requests", func() bool { return rc.count("/conflict") == 3 })
+		time.Sleep(100 * time.Millisecond)
+		if n := rc.count("/conflict"); n != 3 {
+			t.Errorf("receiver got %d requests; want 3: refused batches deliver nothing", n)
+		}
 	})
 }
 
@@ -173,7 +244,7 @@ func TestIdempotencyWindowExpires(t *testing.T) {
 		if first.Deliveries.TotalCount != 1 {
 			t.Fatalf("first publish made %d deliveries; want 1", first.Deliveries.TotalCount)
 		}
-		again := c.publish(t, "order.created", map[string]any{"n": 2}, "order-7")
+		again := c.publish(t, "order.created", map[string]any{"n": 1}, "order-7")
 		if again.ID != first.ID {
 			t.Fatalf("second publish within the window = %s; want the first event %s", again.ID, first.ID)
 		}
@@ -200,7 +271,7 @@ func TestIdempotencyWindowExpires(t *testing.T) {
 		}
 
 		moveBack(t, 23*time.Hour)
-		within := c.publish(t, "order.created", map[string]any{"n": 3}, "order-7")
+		within := c.publish(t, "order.created", map[string]any{"n": 1}, "order-7")
 		if within.ID != first.ID {
 			t.Errorf("publish 23h after the first = %s; want the first event %s", within.ID, first.ID)
 		}
@@ -224,7 +295,7 @@ func TestIdempotencyWindowExpires(t *testing.T) {
 		}
 		eventually(t, 5*time.Second, "the new event's request", func() bool { return rc.count("/idem") == 2 })
 		// The key now belongs to the new event.
-		if again := c.publish(t, "order.created", map[string]any{"n": 5}, "order-7"); again.ID != after.ID {
+		if again := c.publish(t, "order.created", map[string]any{"n": 4}, "order-7"); again.ID != after.ID {
 			t.Errorf("publish after the renewal = %s; want the new event %s", again.ID, after.ID)
 		}
 	})

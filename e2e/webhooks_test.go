@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -170,4 +173,118 @@ func TestSecretsAreWriteOnly(t *testing.T) {
 	}
 	resp = ts.admin.do(t, `{ webhooks { edges { node { secret } } } }`, nil)
 	wantError(t, resp, "GRAPHQL_VALIDATION_FAILED", "")
+}
+
+// TestSecretHeaders checks that a secret header's value is write-only, as
+// the tokens are: webhook.headers reads it as null (Authorization always
+// being secret), the receiver gets the real value, and attempt records
+// redact it. A header that is not secret stays readable everywhere.
+func TestSecretHeaders(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, newURL func(testing.TB) string) {
+		ts := newTestServer(t, newURL(t))
+		rc := newReceiver(t, nil)
+		c := ts.newKey(t, "acme", model.ApiKeyRoleMember)
+		const (
+			apiKey = "api-key-that-is-write-only"
+			basic  = "Basic c2VjcmV0OnVzZXI="
+		)
+		var created struct {
+			CreateWebhook struct{ Webhook struct{ ID string } }
+		}
+		c.mustDo(t, `mutation($in: CreateWebhookInput!) { createWebhook(input: $in) { webhook { id headers { name value secret } } } }`, map[string]any{"in": map[string]any{
+			"url": rc.URL + "/secret-headers", "events": []string{"order.paid"},
+			"headers": []map[string]any{
+				{"name": "X-Api-Key", "value": apiKey, "secret": true},
+				{"name": "Authorization", "value": basic},
+				{"name": "X-Team", "value": "blue"},
+			},
+		}}, &created)
+		id := created.CreateWebhook.Webhook.ID
+
+		blue := "blue"
+		want := []headerJSON{{"X-Api-Key", nil, true}, {"Authorization", nil, true}, {"X-Team", &blue, false}}
+		checkHeaders := func(t *testing.T, what string) {
+			t.Helper()
+			resp := c.do(t, `query($id: ID!) { webhook(id: $id) { headers { name value secret } } webhooks { edges { node { headers { name value secret } } } } }`, map[string]any{"id": id})
+			if len(resp.Errors) > 0 {
+				t.Fatalf("%s: errors %+v", what, resp.Errors)
+			}
+			for _, leaked := range []string{apiKey, basic} {
+				if strings.Contains(string(resp.Data), leaked) {
+					t.Errorf("%s: query result contains the secret value %q: %s", what, leaked, resp.Data)
+				}
+			}
+			var out struct {
+				Webhook  struct{ Headers []headerJSON }
+				Webhooks struct {
+					Edges []struct {
+						Node struct{ Headers []headerJSON }
+					}
+				}
+			}
+			if err := json.Unmarshal(resp.Data, &out); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(out.Webhook.Headers, want) {
+				t.Errorf("%s: webhook.headers = %v; want %v", what, out.Webhook.Headers, want)
+			}
+			if len(out.Webhooks.Edges) != 1 || !reflect.DeepEqual(out.Webhooks.Edges[0].Node.Headers, want) {
+				t.Errorf("%s: webhooks.edges = %v; want one with headers %v", what, out.Webhooks.Edges, want)
+			}
+		}
+		checkHeaders(t, "after create")
+
+		checkDelivery := func(t *testing.T, path string) {
+			t.Helper()
+			ev := c.publish(t, "order.paid", map[string]any{"n": 1}, "")
+			d := c.waitStatus(t, onlyDelivery(t, ev), "SUCCEEDED")
+			reqs := rc.requests(path)
+			if len(reqs) == 0 {
+				t.Fatalf("no request on %s", path)
+			}
+			h := reqs[len(reqs)-1].Header
+			if h.Get("X-Api-Key") != apiKey || h.Get("Authorization") != basic || h.Get("X-Team") != "blue" {
+				t.Errorf("receiver got X-Api-Key %q, Authorization %q, X-Team %q; want the values given", h.Get("X-Api-Key"), h.Get("Authorization"), h.Get("X-Team"))
+			}
+			recorded := map[string]string{}
+			for _, hd := range d.Attempts[0].RequestHeaders {
+				recorded[hd.Name] = hd.Value
+			}
+			for name, want := range map[string]string{"X-Api-Key": "[redacted]", "Authorization": "[redacted]", "X-Team": "blue"} {
+				if recorded[name] != want {
+					t.Errorf("attempt requestHeaders %s = %q; want %q", name, recorded[name], want)
+				}
+			}
+		}
+		checkDelivery(t, "/secret-headers")
+
+		// An update that leaves the headers alone keeps the secret values;
+		// one that gives headers replaces the list, so a secret value to
+		// keep is given again.
+		c.mustDo(t, updateWebhookMutation, map[string]any{"id": id, "in": map[string]any{"url": rc.URL + "/updated"}}, nil)
+		checkHeaders(t, "after an update without headers")
+		checkDelivery(t, "/updated")
+		c.mustDo(t, updateWebhookMutation, map[string]any{"id": id, "in": map[string]any{"headers": []map[string]any{
+			{"name": "X-Api-Key", "value": apiKey, "secret": true},
+			{"name": "Authorization", "value": basic, "secret": false}, // secret all the same
+			{"name": "X-Team", "value": "blue"},
+		}}}, nil)
+		checkHeaders(t, "after an update with headers")
+		checkDelivery(t, "/updated")
+	})
+}
+
+// headerJSON is a Header as GraphQL answers it: a secret value is null.
+type headerJSON struct {
+	Name   string  `json:"name"`
+	Value  *string `json:"value"`
+	Secret bool    `json:"secret"`
+}
+
+func (h headerJSON) String() string {
+	v := "null"
+	if h.Value != nil {
+		v = strconv.Quote(*h.Value)
+	}
+	return fmt.Sprintf("{%s %s secret:%v}", h.Name, v, h.Secret)
 }

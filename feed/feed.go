@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/hookline/hookline/model"
 )
@@ -16,8 +17,9 @@ import (
 type Feed interface {
 	// Notify hands c to every watcher of c.Owner without blocking on any of
 	// them. A Webhook never reaches a watcher with its secrets: Secret,
-	// PreviousSecret, BearerToken and SharedToken, when set, are replaced
-	// with a placeholder, so HasBearerToken and HasSharedToken still answer.
+	// PreviousSecret, BearerToken and SharedToken, when set, and the values
+	// of its secret headers are replaced with a placeholder, so
+	// HasBearerToken and HasSharedToken still answer.
 	Notify(ctx context.Context, c model.Change) error
 	// Watch returns a stream of owner's changes with a buffer of size
 	// buffer (>0). It ends when ctx ends, when Close is called on it, or
@@ -60,8 +62,9 @@ func validate(c *model.Change) error {
 	return nil
 }
 
-// redact returns c with a copy of its webhook, if any, whose secrets are
-// replaced by redactedSecret. The caller's webhook is left untouched.
+// redact returns c with a copy of its webhook, if any, whose secrets and
+// secret header values are replaced by redactedSecret. The caller's
+// webhook is left untouched.
 func redact(c model.Change) model.Change {
 	if c.Webhook == nil {
 		return c
@@ -70,6 +73,12 @@ func redact(c model.Change) model.Change {
 	for _, s := range []*string{&w.Secret, &w.PreviousSecret, &w.BearerToken, &w.SharedToken} {
 		if *s != "" {
 			*s = redactedSecret
+		}
+	}
+	w.Headers = slices.Clone(w.Headers)
+	for i := range w.Headers {
+		if w.Headers[i].Secret {
+			w.Headers[i].Value = redactedSecret
 		}
 	}
 	c.Webhook = &w

@@ -11,6 +11,7 @@ import (
 	neturl "net/url"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -365,7 +366,8 @@ func testClose(t *testing.T, b Feed) {
 // publisher's webhook is left as it was.
 func testWebhookSecretsRedacted(t *testing.T, b Feed) {
 	s := mustWatch(t, b, context.Background(), "owner", 10)
-	w := &model.Webhook{ID: "wh_1", Owner: "owner", URL: "https://example.com/hook", Secret: "whsec_c2VjcmV0", BearerToken: "bearer-secret", Events: []string{"*"}}
+	w := &model.Webhook{ID: "wh_1", Owner: "owner", URL: "https://example.com/hook", Secret: "whsec_c2VjcmV0", BearerToken: "bearer-secret", Events: []string{"*"},
+		Headers: []model.Header{{Name: "X-Api-Key", Value: "header-secret", Secret: true}, {Name: "X-Team", Value: "blue"}}}
 	mustNotify(t, b, model.Change{Owner: "owner", Webhook: w})
 	got := recv(t, s).Webhook
 	if got == nil || got.ID != "wh_1" || got.URL != w.URL {
@@ -379,7 +381,10 @@ func testWebhookSecretsRedacted(t *testing.T, b Feed) {
 			t.Errorf("subscriber sees %s = %q; want it redacted", name, v)
 		}
 	}
-	if w.Secret != "whsec_c2VjcmV0" || w.BearerToken != "bearer-secret" {
+	if want := []model.Header{{Name: "X-Api-Key", Value: redactedSecret, Secret: true}, {Name: "X-Team", Value: "blue"}}; !slices.Equal(got.Headers, want) {
+		t.Errorf("subscriber sees headers %+v; want %+v", got.Headers, want)
+	}
+	if w.Secret != "whsec_c2VjcmV0" || w.BearerToken != "bearer-secret" || w.Headers[0].Value != "header-secret" {
 		t.Errorf("Notify changed the caller's webhook: %+v", w)
 	}
 }

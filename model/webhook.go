@@ -1,14 +1,39 @@
 package model
 
 import (
+	"strings"
 	"time"
 )
 
 // Header is a custom HTTP header sent with every delivery of a webhook.
+//
+// A Secret header's value is write-only, like the webhook's tokens: the
+// GraphQL schema reads it as null, attempt records and change messages
+// redact it, and the store encrypts it at rest when it has a key.
 type Header struct {
 	Name   string `json:"name"`
 	Value  string `json:"value"`
 	Secret bool   `json:"secret,omitempty"`
+}
+
+// credentialHeaders carry credentials, so their values are always secret.
+var credentialHeaders = map[string]bool{
+	"authorization": true, "cookie": true, "proxy-authorization": true, SharedTokenHeader: true,
+}
+
+// CredentialHeader reports whether a header of that name, in any case,
+// carries credentials: Authorization, Cookie, Proxy-Authorization or
+// X-Webhook-Shared-Token. Such a header is secret whatever its input says.
+func CredentialHeader(name string) bool { return credentialHeaders[strings.ToLower(name)] }
+
+// MarkSecretHeaders makes every credential header of w secret (see
+// CredentialHeader), including those stored before the rule existed.
+func (w *Webhook) MarkSecretHeaders() {
+	for i := range w.Headers {
+		if CredentialHeader(w.Headers[i].Name) {
+			w.Headers[i].Secret = true
+		}
+	}
 }
 
 // Webhook is a URL that receives the events its owner publishes.

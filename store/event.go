@@ -17,7 +17,8 @@ import (
 // may lease it to the caller (LeaseToken, NextAttemptAt), to send it without
 // claiming it. It tells of each delivery created. When ev.DedupKey is set
 // and the owner published an event with that key within
-// model.IdempotencyWindow, it stores nothing and returns that event.
+// model.IdempotencyWindow, it stores nothing and returns that event if it
+// has ev's type and payload (see model.Fingerprint), and CONFLICT if not.
 func (s *Store) PublishEvent(ctx context.Context, ev *model.Event, match func(*model.Webhook) bool, take func(*model.Delivery, *model.Webhook)) (*model.Event, []*model.Delivery, error) {
 	var (
 		deliveries [][]*model.Delivery
@@ -29,8 +30,11 @@ func (s *Store) PublishEvent(ctx context.Context, ev *model.Event, match func(*m
 		}
 		if ev.DedupKey != nil {
 			var err error
-			if dup, err = claimKey(tx, ev.Owner, *ev.DedupKey, ev.CreatedAt, func(e *model.Event) time.Time { return e.CreatedAt }); err != nil || dup != nil {
+			if dup, err = claimEventKey(tx, ev); err != nil {
 				return err
+			}
+			if dup != nil {
+				return repeats(dup, ev)
 			}
 		}
 		if err := tx.Create(ev).Error; err != nil {
@@ -44,7 +48,13 @@ func (s *Store) PublishEvent(ctx context.Context, ev *model.Event, match func(*m
 	if errors.Is(err, gorm.ErrDuplicatedKey) && ev.DedupKey != nil {
 		// A concurrent publish with the same key won the insert.
 		existing, err := s.eventByDedupKey(ctx, ev.Owner, *ev.DedupKey)
-		return existing, nil, err
+		if err == nil {
+			err = repeats(existing, ev)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		return existing, nil, nil
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("publish event: %w", err)
@@ -56,29 +66,80 @@ func (s *Store) PublishEvent(ctx context.Context, ev *model.Event, match func(*m
 	return ev, deliveries[0], nil
 }
 
-// PublishEvents stores events without idempotency keys and their
-// deliveries, as PublishEvent does, all in one transaction: many concurrent
-// publishes share one commit. It tells of each delivery created and returns
-// each event's deliveries, in order.
-func (s *Store) PublishEvents(ctx context.Context, evs []*model.Event, match func(*model.Event, *model.Webhook) bool, take func(*model.Event, *model.Delivery, *model.Webhook)) ([][]*model.Delivery, error) {
-	var deliveries [][]*model.Delivery
+// PublishEvents stores events and their deliveries, as PublishEvent does
+// for each, all in one transaction: many concurrent publishes share one
+// commit. It stores all of them or, on any error, none. An event whose
+// idempotency key the owner used within model.IdempotencyWindow, before or
+// by an earlier event of evs, is not stored: the event that holds the key
+// takes its place in the result, without deliveries. A key reused for
+// another type or payload is CONFLICT. It tells of each delivery created
+// and returns the events and each one's deliveries, in order.
+func (s *Store) PublishEvents(ctx context.Context, evs []*model.Event, match func(*model.Event, *model.Webhook) bool, take func(*model.Event, *model.Delivery, *model.Webhook)) ([]*model.Event, [][]*model.Delivery, error) {
+	var (
+		out        []*model.Event
+		deliveries [][]*model.Delivery
+	)
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
-		if err := tx.CreateInBatches(evs, 200).Error; err != nil {
+		t := now()
+		out = make([]*model.Event, len(evs))
+		deliveries = make([][]*model.Delivery, len(evs))
+		type ownerKey struct{ owner, key string }
+		holders := map[ownerKey]*model.Event{}
+		var fresh []*model.Event
+		var freshAt []int
+		for i, ev := range evs {
+			if ev.CreatedAt.IsZero() {
+				ev.CreatedAt = t // the idempotency window is measured from it
+			}
+			out[i] = ev
+			if ev.DedupKey != nil {
+				k := ownerKey{ev.Owner, *ev.DedupKey}
+				holder, seen := holders[k]
+				if !seen {
+					var err error
+					if holder, err = claimEventKey(tx, ev); err != nil {
+						return err
+					}
+					holders[k] = ev
+					if holder != nil {
+						holders[k] = holder
+					}
+				}
+				if holder != nil {
+					if err := repeats(holder, ev); err != nil {
+						return err
+					}
+					out[i] = holder
+					continue
+				}
+			}
+			fresh = append(fresh, ev)
+			freshAt = append(freshAt, i)
+		}
+		if len(fresh) == 0 {
+			return nil
+		}
+		if err := tx.CreateInBatches(fresh, 200).Error; err != nil {
 			return err
 		}
-		var err error
-		deliveries, err = s.insertDeliveries(tx, evs, match, take)
-		return err
+		ds, err := s.insertDeliveries(tx, fresh, match, take)
+		if err != nil {
+			return err
+		}
+		for j, i := range freshAt {
+			deliveries[i] = ds[j]
+		}
+		return nil
 	})
 	// A deadlock here is not retried: take has leased deliveries that the
-	// rollback discarded; the caller retries each event alone instead.
+	// rollback discarded; the caller decides how to try again.
 	if err != nil {
-		return nil, fmt.Errorf("publish %d events: %w", len(evs), err)
+		return nil, nil, fmt.Errorf("publish %d events: %w", len(evs), err)
 	}
 	for _, ds := range deliveries {
 		s.notifyDeliveries(ctx, ds)
 	}
-	return deliveries, nil
+	return out, deliveries, nil
 }
 
 // insertDeliveries stores a pending delivery for each stored event and each
@@ -150,6 +211,20 @@ func claimKey[T any](tx *gorm.DB, owner, key string, t time.Time, createdAt func
 	return nil, tx.Model(&prev).Update("dedup_key", nil).Error
 }
 
+// claimEventKey is claimKey for ev's idempotency key.
+func claimEventKey(tx *gorm.DB, ev *model.Event) (*model.Event, error) {
+	return claimKey(tx, ev.Owner, *ev.DedupKey, ev.CreatedAt, func(e *model.Event) time.Time { return e.CreatedAt })
+}
+
+// repeats returns nil if ev, published with the idempotency key that first
+// holds, has first's type and payload, and CONFLICT if not.
+func repeats(first, ev *model.Event) error {
+	if model.Fingerprint(first.Type, first.Payload) != model.Fingerprint(ev.Type, ev.Payload) {
+		return model.IdempotencyConflict(*ev.DedupKey)
+	}
+	return nil
+}
+
 func (s *Store) eventByDedupKey(ctx context.Context, owner, key string) (*model.Event, error) {
 	var ev model.Event
 	if err := s.db.WithContext(ctx).Where("owner = ? AND dedup_key = ?", owner, key).Take(&ev).Error; err != nil {
@@ -213,7 +288,10 @@ type broadcast struct {
 	DedupKey      *string `gorm:"size:255;uniqueIndex:idx_broadcasts_dedup,priority:2"`
 	OwnerCount    int     `gorm:"not null"`
 	DeliveryCount int     `gorm:"not null"`
-	CreatedAt     time.Time
+	// Fingerprint is model.Fingerprint of what was broadcast; rows stored
+	// before it was kept have none and match any repeat.
+	Fingerprint *string `gorm:"size:64"`
+	CreatedAt   time.Time
 }
 
 // Broadcast stores, in one transaction, a copy of proto for every owner
@@ -221,22 +299,29 @@ type broadcast struct {
 // true, each with its deliveries, and tells of them. by is the owner of the
 // admin key broadcasting; with dedupKey set, a broadcast of by with that key
 // within model.IdempotencyWindow returns its first result and stores
-// nothing.
+// nothing if it had proto's type and payload (see model.Fingerprint), and
+// is CONFLICT if not.
 func (s *Store) Broadcast(ctx context.Context, by string, dedupKey *string, proto *model.Event, match func(*model.Webhook) bool) (*model.BroadcastResult, error) {
 	var (
 		res        model.BroadcastResult
 		deliveries [][]*model.Delivery
 	)
-	err := s.transaction(ctx, func(tx *gorm.DB) error {
+	fp := model.Fingerprint(proto.Type, proto.Payload)
+	broadcastOnce := func(tx *gorm.DB) error {
+		res, deliveries = model.BroadcastResult{}, nil
 		t := now()
-		b := &broadcast{ID: model.NewID("brd_"), Owner: by, DedupKey: dedupKey, CreatedAt: t}
+		b := &broadcast{ID: model.NewID("brd_"), Owner: by, DedupKey: dedupKey, Fingerprint: &fp, CreatedAt: t}
 		if dedupKey != nil {
 			prev, err := claimKey(tx, by, *dedupKey, t, func(b *broadcast) time.Time { return b.CreatedAt })
-			if err != nil || prev != nil {
-				if prev != nil {
-					res = model.BroadcastResult{OwnerCount: prev.OwnerCount, DeliveryCount: prev.DeliveryCount}
-				}
+			if err != nil {
 				return err
+			}
+			if prev != nil {
+				if prev.Fingerprint != nil && *prev.Fingerprint != fp {
+					return model.IdempotencyConflict(*dedupKey)
+				}
+				res = model.BroadcastResult{OwnerCount: prev.OwnerCount, DeliveryCount: prev.DeliveryCount}
+				return nil
 			}
 		}
 		hooks, err := broadcastTargets(tx, proto.Type)
@@ -272,7 +357,13 @@ func (s *Store) Broadcast(ctx context.Context, by string, dedupKey *string, prot
 		}
 		b.OwnerCount, b.DeliveryCount = res.OwnerCount, res.DeliveryCount
 		return tx.Create(b).Error
-	})
+	}
+	err := s.transaction(ctx, broadcastOnce)
+	if errors.Is(err, gorm.ErrDuplicatedKey) && dedupKey != nil {
+		// A concurrent broadcast with the same key won the insert: this
+		// time the key is found, with that broadcast's result.
+		err = s.transaction(ctx, broadcastOnce)
+	}
 	if err != nil {
 		return nil, translate("broadcast event", err)
 	}

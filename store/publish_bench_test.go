@@ -46,7 +46,7 @@ func BenchmarkPublishAmongWebhooks(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				ev := &model.Event{ID: model.NewID(model.PrefixEvent), Owner: "acme", Type: "order.created", Payload: model.JSON(`{}`)}
-				ds, err := st.PublishEvents(ctx, []*model.Event{ev}, match, take)
+				_, ds, err := st.PublishEvents(ctx, []*model.Event{ev}, match, take)
 				if err != nil || len(ds[0]) != 1 {
 					b.Fatalf("publish: %v, %d deliveries; want 1", err, len(ds[0]))
 				}

@@ -22,7 +22,7 @@ func leased(tb testing.TB, st *store.Store, w *model.Webhook, n int, token strin
 	}
 	until := time.Now().UTC().Add(time.Minute)
 	var out []*model.Delivery
-	_, err := st.PublishEvents(context.Background(), evs,
+	_, _, err := st.PublishEvents(context.Background(), evs,
 		func(*model.Event, *model.Webhook) bool { return true },
 		func(_ *model.Event, d *model.Delivery, _ *model.Webhook) {
 			d.LeaseToken, d.NextAttemptAt = token, &until

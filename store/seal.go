@@ -15,7 +15,7 @@ import (
 // sealedPrefix marks a value encrypted by a sealer.
 const sealedPrefix = "enc:v1:"
 
-// sealer encrypts webhook secrets and tokens at rest with AES-256-GCM, the
+// sealer encrypts webhook secrets, tokens and secret header values at rest with AES-256-GCM, the
 // row ID as additional data so a value cannot be moved to another row. A
 // nil sealer stores them as they are.
 type sealer struct {
@@ -72,7 +72,8 @@ func (s *sealer) open(rowID, stored string) (string, error) {
 	return string(plain), nil
 }
 
-// sealWebhook returns a copy of w with its secrets and tokens encrypted.
+// sealWebhook returns a copy of w with its secrets, tokens and secret
+// header values encrypted; w itself is left as it is.
 func (s *Store) sealWebhook(w *model.Webhook) *model.Webhook {
 	if s.sealer == nil {
 		return w
@@ -82,13 +83,31 @@ func (s *Store) sealWebhook(w *model.Webhook) *model.Webhook {
 	c.PreviousSecret = s.sealer.seal(w.ID, w.PreviousSecret)
 	c.BearerToken = s.sealer.seal(w.ID, w.BearerToken)
 	c.SharedToken = s.sealer.seal(w.ID, w.SharedToken)
+	c.Headers = make([]model.Header, len(w.Headers))
+	for i, h := range w.Headers {
+		if h.Secret {
+			h.Value = s.sealer.seal(w.ID, h.Value)
+		}
+		c.Headers[i] = h
+	}
 	return &c
 }
 
-// openWebhooks decrypts the secrets and tokens of webhooks read from the database.
+// openWebhooks decrypts the secrets, tokens and secret header values of
+// webhooks read from the database, and marks their credential headers
+// secret (rows written before that rule have them unmarked). Only secret
+// header values are opened: a plain header may hold any text, the sealed
+// prefix included.
 func (s *Store) openWebhooks(hooks ...*model.Webhook) error {
 	for _, w := range hooks {
-		for _, f := range []*string{&w.Secret, &w.PreviousSecret, &w.BearerToken, &w.SharedToken} {
+		w.MarkSecretHeaders()
+		fields := []*string{&w.Secret, &w.PreviousSecret, &w.BearerToken, &w.SharedToken}
+		for i := range w.Headers {
+			if w.Headers[i].Secret {
+				fields = append(fields, &w.Headers[i].Value)
+			}
+		}
+		for _, f := range fields {
 			v, err := s.sealer.open(w.ID, *f)
 			if err != nil {
 				return fmt.Errorf("webhook %s: %w", w.ID, err)

@@ -54,7 +54,8 @@ type Notifier interface {
 type Options struct {
 	// Logger receives GORM's errors and slow queries; nil discards them.
 	Logger *slog.Logger
-	// SecretKey, 32 bytes, encrypts webhook secrets and tokens at rest.
+	// SecretKey, 32 bytes, encrypts webhook secrets, tokens and secret header
+	// values at rest.
 	SecretKey []byte
 	// MaxOpenConns caps the connection pool (default 32), so that load
 	// queues in the process instead of exhausting the server's connections.

@@ -13,7 +13,9 @@ import (
 )
 
 // CreateWebhook stores a new webhook and tells of it; w.ID must be set.
+// Its credential headers are made secret (model.CredentialHeader).
 func (s *Store) CreateWebhook(ctx context.Context, w *model.Webhook) error {
+	w.MarkSecretHeaders()
 	w.CreatedAt = now()
 	w.UpdatedAt = w.CreatedAt
 	sealed := s.sealWebhook(w)
@@ -71,6 +73,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, owner, id string, change func
 		if err := change(&w); err != nil {
 			return err
 		}
+		w.MarkSecretHeaders()
 		if !slices.Equal(events, w.Events) {
 			if err := subscribe(tx, &w); err != nil {
 				return err

@@ -161,6 +161,9 @@ type Request struct {
 	URL    string
 	Body   []byte
 	Header http.Header
+	// secret holds the lower-case names of the webhook's secret headers,
+	// which RedactedHeaders hides.
+	secret map[string]bool
 }
 
 // Response is what came back from a delivery attempt, or why nothing did.

@@ -40,24 +40,31 @@ func NewRequest(ev *model.Event, w *model.Webhook, at time.Time, userAgent strin
 	if w.SharedToken != "" {
 		h.Set(model.SharedTokenHeader, w.SharedToken)
 	}
+	var secret map[string]bool
 	for _, c := range w.Headers {
 		h.Set(c.Name, c.Value)
+		if c.Secret {
+			if secret == nil {
+				secret = make(map[string]bool)
+			}
+			secret[strings.ToLower(c.Name)] = true
+		}
 	}
-	return Request{URL: w.URL, Body: body, Header: h}, nil
+	return Request{URL: w.URL, Body: body, Header: h, secret: secret}, nil
 }
 
-// sensitiveHeaders are redacted in attempt records.
-var sensitiveHeaders = map[string]bool{
-	"webhook-signature": true, "authorization": true, model.SharedTokenHeader: true,
-}
+// Redacted replaces a header value in attempt records.
+const Redacted = "[redacted]"
 
-// RedactedHeaders is HeaderList with the signature and tokens redacted, as
-// attempt records keep a request's headers.
-func RedactedHeaders(h http.Header) []model.Header {
-	out := HeaderList(h)
+// RedactedHeaders is HeaderList of the request's headers with the
+// signature, the tokens, the credential headers (model.CredentialHeader)
+// and the webhook's secret headers redacted, as attempt records keep them.
+func (r Request) RedactedHeaders() []model.Header {
+	out := HeaderList(r.Header)
 	for i := range out {
-		if sensitiveHeaders[strings.ToLower(out[i].Name)] {
-			out[i].Value = "[redacted]"
+		name := strings.ToLower(out[i].Name)
+		if name == "webhook-signature" || model.CredentialHeader(name) || r.secret[name] {
+			out[i].Value = Redacted
 		}
 	}
 	return out
