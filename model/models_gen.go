@@ -87,7 +87,9 @@ type PublishEventInput struct {
 	Type string `json:"type"`
 	// Any JSON object.
 	Payload JSON `json:"payload"`
-	// The same key from the same owner within 24 hours returns the first event and creates nothing.
+	// The same key from the same owner within 24 hours, with the same type and
+	// payload, returns the first event and creates nothing; with another type or
+	// payload it is CONFLICT.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
