@@ -2,10 +2,14 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"log/slog"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/hookline/hookline/model"
 	"gorm.io/gorm"
 )
@@ -13,21 +17,24 @@ import (
 // TestMigrateDropsObsoleteIndexes: a database made by an earlier version
 // loses the indexes nothing uses any more, and gains the claim's index.
 func TestMigrateDropsObsoleteIndexes(t *testing.T) {
-	open := reopener(t)
-	st := open()
-	if err := st.db.Exec("CREATE INDEX idx_deliveries_due ON deliveries (status, next_attempt_at)").Error; err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	for name, open := range oldDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			st := open(t)
+			if err := st.db.Exec("CREATE INDEX idx_deliveries_due ON deliveries (status, next_attempt_at)").Error; err != nil {
+				t.Fatal(err)
+			}
+			st.Close()
 
-	st = open()
-	defer st.Close()
-	m := st.db.Migrator()
-	if m.HasIndex(&model.Delivery{}, "idx_deliveries_due") {
-		t.Error("idx_deliveries_due is still there after migrating")
-	}
-	if !m.HasIndex(&model.Delivery{}, "idx_deliveries_next_attempt") {
-		t.Error("idx_deliveries_next_attempt is missing after migrating")
+			st = open(t)
+			defer st.Close()
+			m := st.db.Migrator()
+			if m.HasIndex(&model.Delivery{}, "idx_deliveries_due") {
+				t.Error("idx_deliveries_due is still there after migrating")
+			}
+			if !m.HasIndex(&model.Delivery{}, "idx_deliveries_next_attempt") {
+				t.Error("idx_deliveries_next_attempt is missing after migrating")
+			}
+		})
 	}
 }
 
@@ -35,44 +42,47 @@ func TestMigrateDropsObsoleteIndexes(t *testing.T) {
 // table and the event-type index existed are in both after migrating, and
 // events published then reach them.
 func TestMigrateFillsTheIndexes(t *testing.T) {
-	ctx := context.Background()
-	open := reopener(t)
-	st := open()
-	var ids []string
-	for i, events := range [][]string{{"a", "b"}, {"*"}, {"c"}} {
-		w := &model.Webhook{ID: model.NewID(model.PrefixWebhook), Owner: []string{"acme", "acme", "globex"}[i], URL: "https://example.com/h",
-			Events: events, Format: model.PayloadFormatJSON, Enabled: true, Secret: model.NewSecret(), Health: model.HealthStatusUnknown}
-		if err := st.CreateWebhook(ctx, w); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, w.ID)
-	}
-	// As an earlier version left it.
-	for _, table := range []string{"webhook_events", "owners"} {
-		if err := st.db.Exec("DELETE FROM " + table).Error; err != nil {
-			t.Fatal(err)
-		}
-	}
-	st.Close()
-
-	st = open()
-	defer st.Close()
-	var owners []string
-	if err := st.db.Model(&ownerRow{}).Order("name").Pluck("name", &owners).Error; err != nil || len(owners) != 2 {
-		t.Errorf("owners after migrating = %v, %v; want acme, globex", owners, err)
-	}
-	for typ, want := range map[string][]string{"a": {ids[0], ids[1]}, "c": {ids[1]}, "z": {ids[1]}} {
-		var got []string
-		err := st.db.Transaction(func(tx *gorm.DB) error {
-			hooks, err := st.subscribedWebhooks(tx, "acme", typ)
-			for _, w := range hooks {
-				got = append(got, w.ID)
+	for name, open := range oldDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			st := open(t)
+			var ids []string
+			for i, events := range [][]string{{"a", "b"}, {"*"}, {"c"}} {
+				w := &model.Webhook{ID: model.NewID(model.PrefixWebhook), Owner: []string{"acme", "acme", "globex"}[i], URL: "https://example.com/h",
+					Events: events, Format: model.PayloadFormatJSON, Enabled: true, Secret: model.NewSecret(), Health: model.HealthStatusUnknown}
+				if err := st.CreateWebhook(ctx, w); err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, w.ID)
 			}
-			return err
+			// As an earlier version left it.
+			for _, table := range []string{"webhook_events", "owners"} {
+				if err := st.db.Exec("DELETE FROM " + table).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+			st.Close()
+
+			st = open(t)
+			defer st.Close()
+			var owners []string
+			if err := st.db.Model(&ownerRow{}).Order("name").Pluck("name", &owners).Error; err != nil || len(owners) != 2 {
+				t.Errorf("owners after migrating = %v, %v; want acme, globex", owners, err)
+			}
+			for typ, want := range map[string][]string{"a": {ids[0], ids[1]}, "c": {ids[1]}, "z": {ids[1]}} {
+				var got []string
+				err := st.db.Transaction(func(tx *gorm.DB) error {
+					hooks, err := st.subscribedWebhooks(tx, "acme", typ)
+					for _, w := range hooks {
+						got = append(got, w.ID)
+					}
+					return err
+				})
+				if err != nil || !slices.Equal(got, want) {
+					t.Errorf("acme's webhooks subscribed to %q = %v, %v; want %v", typ, got, err, want)
+				}
+			}
 		})
-		if err != nil || !slices.Equal(got, want) {
-			t.Errorf("acme's webhooks subscribed to %q = %v, %v; want %v", typ, got, err, want)
-		}
 	}
 }
 
@@ -99,5 +109,41 @@ func TestSQLiteFileIsInWALMode(t *testing.T) {
 	}
 	if mode != "wal" {
 		t.Errorf("journal_mode = %q; want wal", mode)
+	}
+}
+
+// oldDatabases returns, by name, funcs that each open one database afresh
+// every time they are called: a SQLite file, and a MySQL database when
+// HOOKLINE_TEST_MYSQL_DSN is set, dropped when the test ends.
+func oldDatabases(t *testing.T) map[string]func(testing.TB) *Store {
+	dbs := map[string]func(testing.TB) *Store{"sqlite": opener("sqlite://" + t.TempDir() + "/old.db")}
+	dsn := os.Getenv("HOOKLINE_TEST_MYSQL_DSN")
+	if dsn == "" {
+		return dbs
+	}
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DBName = "hookline_migrate_" + strings.ToLower(rand.Text()[:8])
+	open := opener("mysql://" + cfg.FormatDSN())
+	t.Cleanup(func() {
+		st := open(t)
+		st.db.Exec("DROP DATABASE IF EXISTS `" + cfg.DBName + "`")
+		st.Close()
+	})
+	dbs["mysql"] = open
+	return dbs
+}
+
+// opener returns a func that opens the database at url.
+func opener(url string) func(testing.TB) *Store {
+	return func(tb testing.TB) *Store {
+		tb.Helper()
+		st, err := Open(context.Background(), url, Options{Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			tb.Fatalf("open: %v", err)
+		}
+		return st
 	}
 }

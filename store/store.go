@@ -346,8 +346,12 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	defer unlock()
 	// Owners, IDs and event types compare byte for byte, whatever the
-	// database's default collation: "Acme" is not "acme".
-	db := s.db.WithContext(ctx).Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
+	// database's default collation: "Acme" is not "acme". The session lets
+	// each query below start afresh from these options: a *gorm.DB that Set
+	// returns holds one statement, which every query on it would add to
+	// (the table, limit and conditions of the one before).
+	db := s.db.WithContext(ctx).Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin").
+		Session(&gorm.Session{})
 	if err := db.AutoMigrate(models...); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
