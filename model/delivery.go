@@ -78,15 +78,17 @@ func (o *AttemptOutcome) UnmarshalGQL(v any) error { return unmarshalEnum(v, o, 
 func (o AttemptOutcome) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(o))) }
 
 // DeliveryAttempt is the record of one POST of a delivery: what was sent and
-// what came back.
+// what came back. A delivery's attempts are numbered from 1 without gaps or
+// repeats (a unique index holds the pair): the store gives each attempt the
+// next number as it records it.
 type DeliveryAttempt struct {
 	ID              string         `gorm:"primaryKey;size:40"`
 	Owner           string         `gorm:"size:128;not null"`
-	DeliveryID      string         `gorm:"size:40;not null;index:idx_attempts_delivery,priority:1"`
+	DeliveryID      string         `gorm:"size:40;not null;uniqueIndex:idx_attempts_delivery_number,priority:1"`
 	WebhookID       string         `gorm:"size:40;not null"`
 	EventID         string         `gorm:"size:40;not null"`
 	EventType       string         `gorm:"size:128;not null"`
-	AttemptNumber   int            `gorm:"not null;index:idx_attempts_delivery,priority:2"`
+	AttemptNumber   int            `gorm:"not null;uniqueIndex:idx_attempts_delivery_number,priority:2"`
 	Outcome         AttemptOutcome `gorm:"size:16;not null"`
 	StatusCode      *int
 	Error           *string   `gorm:"type:text"`

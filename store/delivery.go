@@ -100,12 +100,15 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, deliveries []*model.Deliv
 }
 
 // RecordAttempts stores a batch of attempts in one transaction (group
-// commit: one write to the log for many attempts). For each, the delivery
-// moves to its new state if its lease is still held (a redelivery or
-// cancellation meanwhile wins), and its webhook's health is updated in
-// attempt order; a webhook it disables has its unfinished deliveries
-// cancelled. It tells of each attempt and its delivery, of each webhook
-// whose health or enablement changed, and of the cancelled deliveries.
+// commit: one write to the log for many attempts). Each attempt takes the
+// next number of its delivery, which its AttemptNumber is set to: numbers
+// never repeat, even for an attempt whose lease ran out meanwhile. For each,
+// the delivery moves to its new state if its lease is still held (a
+// redelivery or cancellation meanwhile wins), and its webhook's health is
+// updated in attempt order; a webhook it disables has its unfinished
+// deliveries cancelled. It tells of each attempt and its delivery, of each
+// webhook whose health or enablement changed, and of the cancelled
+// deliveries.
 func (s *Store) RecordAttempts(ctx context.Context, batch []model.AttemptRecord) (*model.Recorded, error) {
 	out := make([]*model.Delivery, len(batch))
 	var hooks map[string]*model.Webhook
@@ -114,13 +117,6 @@ func (s *Store) RecordAttempts(ctx context.Context, batch []model.AttemptRecord)
 	err := retryDeadlocks(ctx, func() error {
 		return s.transaction(ctx, func(tx *gorm.DB) error {
 			t := now()
-			attempts := make([]*model.DeliveryAttempt, len(batch))
-			for i, rec := range batch {
-				attempts[i] = rec.Attempt
-			}
-			if err := tx.CreateInBatches(attempts, 200).Error; err != nil {
-				return err
-			}
 			if err := recordDeliveries(tx, s.dialect == DialectMySQL, batch, out, t); err != nil {
 				return err
 			}
@@ -148,41 +144,60 @@ func (s *Store) RecordAttempts(ctx context.Context, batch []model.AttemptRecord)
 	return &model.Recorded{Deliveries: out, Webhooks: hooks, Cancelled: cancelled}, nil
 }
 
-// recordDeliveries moves each attempt's delivery to its new state when the
-// batch still holds its lease, and only counts the attempt against it
-// otherwise; out receives the deliveries as they now are. With bulk, the
-// held ones move in one statement: one round trip per batch instead of one
-// per attempt, which a server database needs; embedded SQLite has no round
-// trips, and its CASE costs more than the statements it saves.
+// recordDeliveries numbers and stores the batch's attempts, and moves each
+// attempt's delivery to its new state when the batch still holds its
+// lease, or only counts the attempt against it otherwise; out receives the
+// deliveries as they now are. With bulk, the held ones move in one
+// statement: one round trip per batch instead of one per attempt, which a
+// server database needs; embedded SQLite has no round trips, and its CASE
+// costs more than the statements it saves.
 func recordDeliveries(tx *gorm.DB, bulk bool, batch []model.AttemptRecord, out []*model.Delivery, t time.Time) error {
+	current, err := lockDeliveries(tx, batch)
+	if err != nil {
+		return err
+	}
 	var held, lost []int
+	counts := make([]int, len(batch))
+	attempts := make([]*model.DeliveryAttempt, len(batch))
+	for i, rec := range batch {
+		attempts[i] = rec.Attempt
+		d := current[rec.Delivery.ID]
+		if d == nil { // not found: the update below fails the batch
+			rec.Attempt.AttemptNumber = rec.Delivery.AttemptCount + 1
+			lost = append(lost, i)
+			continue
+		}
+		d.AttemptCount++
+		rec.Attempt.AttemptNumber, counts[i] = d.AttemptCount, d.AttemptCount
+		if d.LeaseToken == "" || d.LeaseToken != rec.Delivery.LeaseToken {
+			lost = append(lost, i)
+			continue
+		}
+		held = append(held, i)
+		d.LeaseToken = "" // a delivery moves once per batch
+	}
+	if err := tx.CreateInBatches(attempts, 200).Error; err != nil {
+		return err
+	}
 	if bulk {
-		var err error
-		if held, lost, err = leasesHeld(tx, batch); err != nil {
-			return err
-		}
-		if err := moveHeld(tx, batch, held, t); err != nil {
-			return err
-		}
+		err = moveHeld(tx, batch, held, t)
 	} else {
-		for i, rec := range batch {
-			res := tx.Model(&model.Delivery{}).Where("id = ? AND lease_token = ?", rec.Delivery.ID, rec.Delivery.LeaseToken).
-				Updates(movedTo(rec.Status, rec.NextAttemptAt, rec.Attempt.ID, t))
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected == 1 {
-				held = append(held, i)
-			} else {
-				lost = append(lost, i)
+		for _, i := range held {
+			rec := batch[i]
+			if err = tx.Model(&model.Delivery{}).Where("id = ?", rec.Delivery.ID).
+				Updates(movedTo(rec.Status, rec.NextAttemptAt, rec.Attempt.ID, t)).Error; err != nil {
+				break
 			}
 		}
+	}
+	if err != nil {
+		return err
 	}
 	for _, i := range held {
 		rec := batch[i]
 		u := *rec.Delivery
 		u.Status, u.AttemptCount, u.NextAttemptAt, u.LastAttemptID, u.LeaseToken, u.UpdatedAt =
-			rec.Status, u.AttemptCount+1, rec.NextAttemptAt, &rec.Attempt.ID, "", t
+			rec.Status, counts[i], rec.NextAttemptAt, &rec.Attempt.ID, "", t
 		out[i] = &u
 	}
 	// The lease was lost (a redelivery, a cancellation or an expired lease
@@ -204,32 +219,25 @@ func recordDeliveries(tx *gorm.DB, bulk bool, batch []model.AttemptRecord, out [
 	return nil
 }
 
-// leasesHeld locks the batch's deliveries and splits the batch into those
-// whose lease it still holds and those it lost.
-func leasesHeld(tx *gorm.DB, batch []model.AttemptRecord) (held, lost []int, err error) {
+// lockDeliveries locks the batch's deliveries, in ID order so that
+// concurrent batches cannot deadlock, and returns by ID what recording
+// needs of them: lease and attempt count.
+func lockDeliveries(tx *gorm.DB, batch []model.AttemptRecord) (map[string]*model.Delivery, error) {
 	ids := make([]string, len(batch))
 	for i, rec := range batch {
 		ids[i] = rec.Delivery.ID
 	}
-	var current []model.Delivery
-	err = tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Select("id", "lease_token").
-		Where("id IN ?", ids).Order("id").Find(&current).Error
+	var rows []*model.Delivery
+	err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Select("id", "lease_token", "attempt_count").
+		Where("id IN ?", ids).Order("id").Find(&rows).Error
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	tokens := make(map[string]string, len(current))
-	for _, d := range current {
-		tokens[d.ID] = d.LeaseToken
+	current := make(map[string]*model.Delivery, len(rows))
+	for _, d := range rows {
+		current[d.ID] = d
 	}
-	for i, rec := range batch {
-		if token, ok := tokens[rec.Delivery.ID]; ok && token != "" && token == rec.Delivery.LeaseToken {
-			held = append(held, i)
-			delete(tokens, rec.Delivery.ID) // a delivery moves once per batch
-		} else {
-			lost = append(lost, i)
-		}
-	}
-	return held, lost, nil
+	return current, nil
 }
 
 // moveHeld records the held attempts on their deliveries in one UPDATE,

@@ -3,11 +3,13 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"log/slog"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/hookline/hookline/model"
@@ -109,6 +111,92 @@ func TestSQLiteFileIsInWALMode(t *testing.T) {
 	}
 	if mode != "wal" {
 		t.Errorf("journal_mode = %q; want wal", mode)
+	}
+}
+
+// TestMigrateNumbersAttemptsUniquely: a database made before attempt
+// numbers were unique, holding attempts recorded twice under one number,
+// gets the unique index; each repeated number moves up to the next free
+// one in the order the attempts started, a delivery counting fewer
+// attempts than its highest number is raised to it, and the other
+// deliveries' attempts keep their numbers. Migrating again changes nothing.
+func TestMigrateNumbersAttemptsUniquely(t *testing.T) {
+	for name, open := range oldDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			st := open(t)
+			m := st.db.Migrator()
+			for _, err := range []error{
+				m.DropIndex(&model.DeliveryAttempt{}, attemptNumbersIndex),
+				st.db.Exec("CREATE INDEX idx_attempts_delivery ON delivery_attempts (delivery_id, attempt_number)").Error,
+			} {
+				if err != nil {
+					t.Fatalf("make the database as an earlier version left it: %v", err)
+				}
+			}
+			start := time.Now().UTC().Truncate(time.Second)
+			type attempt struct {
+				number  int
+				started int // seconds after start
+			}
+			deliveries := []struct {
+				count    int
+				attempts []attempt
+				want     []int // numbers in start order
+				count2   int   // attempt count after migrating
+			}{
+				{5, []attempt{{1, 0}, {2, 1}, {2, 3}, {2, 2}, {3, 4}}, []int{1, 2, 3, 4, 5}, 5},
+				{2, []attempt{{1, 0}, {2, 1}}, []int{1, 2}, 2},
+				{1, []attempt{{1, 1}, {1, 0}}, []int{1, 2}, 2},
+				{3, []attempt{{3, 0}}, []int{3}, 3},
+			}
+			ids := make([]string, len(deliveries))
+			for i, dd := range deliveries {
+				d := &model.Delivery{ID: model.NewID(model.PrefixDelivery), Owner: "acme", EventID: model.NewID(model.PrefixEvent),
+					WebhookID: model.NewID(model.PrefixWebhook), Status: model.DeliveryStatusSucceeded, AttemptCount: dd.count, CreatedAt: start, UpdatedAt: start}
+				if err := st.db.Create(d).Error; err != nil {
+					t.Fatal(err)
+				}
+				ids[i] = d.ID
+				for _, a := range dd.attempts {
+					att := &model.DeliveryAttempt{ID: model.NewID(model.PrefixAttempt), Owner: "acme", DeliveryID: d.ID, WebhookID: d.WebhookID,
+						EventID: d.EventID, EventType: "t", AttemptNumber: a.number, Outcome: model.AttemptOutcomeFailure,
+						StartedAt: start.Add(time.Duration(a.started) * time.Second), RequestHeaders: []model.Header{}, ResponseHeaders: []model.Header{}}
+					if err := st.db.Create(att).Error; err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			st.Close()
+
+			for range 2 {
+				st = open(t)
+				m = st.db.Migrator()
+				if !m.HasIndex(&model.DeliveryAttempt{}, attemptNumbersIndex) || m.HasIndex(&model.DeliveryAttempt{}, "idx_attempts_delivery") {
+					t.Errorf("after migrating: %s %t, idx_attempts_delivery %t; want only the first",
+						attemptNumbersIndex, m.HasIndex(&model.DeliveryAttempt{}, attemptNumbersIndex), m.HasIndex(&model.DeliveryAttempt{}, "idx_attempts_delivery"))
+				}
+				for i, dd := range deliveries {
+					var got []int
+					err := st.db.Model(&model.DeliveryAttempt{}).Where("delivery_id = ?", ids[i]).Order("started_at").Pluck("attempt_number", &got).Error
+					if err != nil {
+						t.Fatal(err)
+					}
+					var d model.Delivery
+					if err := st.db.Where("id = ?", ids[i]).Take(&d).Error; err != nil {
+						t.Fatal(err)
+					}
+					if !slices.Equal(got, dd.want) || d.AttemptCount != dd.count2 {
+						t.Errorf("delivery %d: attempt numbers %v, count %d; want %v, %d", i, got, d.AttemptCount, dd.want, dd.count2)
+					}
+				}
+				dup := &model.DeliveryAttempt{ID: model.NewID(model.PrefixAttempt), Owner: "acme", DeliveryID: ids[1], WebhookID: "w", EventID: "e",
+					EventType: "t", AttemptNumber: 2, Outcome: model.AttemptOutcomeFailure, StartedAt: start, RequestHeaders: []model.Header{}, ResponseHeaders: []model.Header{}}
+				if err := st.db.Create(dup).Error; !errors.Is(err, gorm.ErrDuplicatedKey) {
+					t.Errorf("a second attempt 2 after migrating: err = %v; want %v", err, gorm.ErrDuplicatedKey)
+				}
+				st.Close()
+			}
+		})
 	}
 }
 
