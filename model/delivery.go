@@ -52,6 +52,11 @@ type Delivery struct {
 	LastAttemptID *string    `gorm:"size:40"`
 	CreatedAt     time.Time  `gorm:"not null;index:idx_deliveries_owner_created,priority:2;index:idx_deliveries_webhook_created,priority:2;index:idx_deliveries_event_created,priority:2"`
 	UpdatedAt     time.Time  `gorm:"not null"`
+	// RedeliverRequested marks a delivery redelivered or replayed while a
+	// worker held its lease: the attempt in flight runs to its end, and once
+	// it is recorded the delivery is due again at once, rather than a second
+	// worker sending it beside the first.
+	RedeliverRequested bool `gorm:"not null;default:false"`
 }
 
 func (Delivery) IsNode() {}

@@ -166,6 +166,9 @@ func TestMigrateNumbersAttemptsUniquely(t *testing.T) {
 					}
 				}
 			}
+			if err := m.DropColumn(&model.Delivery{}, "redeliver_requested"); err != nil {
+				t.Fatal(err)
+			}
 			st.Close()
 
 			for range 2 {
@@ -174,6 +177,9 @@ func TestMigrateNumbersAttemptsUniquely(t *testing.T) {
 				if !m.HasIndex(&model.DeliveryAttempt{}, attemptNumbersIndex) || m.HasIndex(&model.DeliveryAttempt{}, "idx_attempts_delivery") {
 					t.Errorf("after migrating: %s %t, idx_attempts_delivery %t; want only the first",
 						attemptNumbersIndex, m.HasIndex(&model.DeliveryAttempt{}, attemptNumbersIndex), m.HasIndex(&model.DeliveryAttempt{}, "idx_attempts_delivery"))
+				}
+				if !m.HasColumn(&model.Delivery{}, "redeliver_requested") {
+					t.Error("deliveries.redeliver_requested is missing after migrating")
 				}
 				for i, dd := range deliveries {
 					var got []int
