@@ -462,8 +462,8 @@ func (e *Engine) observe(ctx context.Context, batch []model.AttemptRecord, recor
 	}
 }
 
-// Redeliver queues one more attempt of the owner's delivery now and wakes
-// the workers; see Store.Redeliver.
+// Redeliver queues one more attempt of the owner's delivery and wakes the
+// workers: now, or after the attempt in flight; see Store.Redeliver.
 func (e *Engine) Redeliver(ctx context.Context, owner, id string) (*model.Delivery, error) {
 	d, err := e.store.Redeliver(ctx, owner, id)
 	if err == nil {

@@ -52,6 +52,11 @@ type Delivery struct {
 	LastAttemptID *string    `gorm:"size:40"`
 	CreatedAt     time.Time  `gorm:"not null;index:idx_deliveries_owner_created,priority:2;index:idx_deliveries_webhook_created,priority:2;index:idx_deliveries_event_created,priority:2"`
 	UpdatedAt     time.Time  `gorm:"not null"`
+	// RedeliverRequested marks a delivery redelivered or replayed while a
+	// worker held its lease: the attempt in flight runs to its end, and once
+	// it is recorded the delivery is due again at once, rather than a second
+	// worker sending it beside the first.
+	RedeliverRequested bool `gorm:"not null;default:false"`
 }
 
 func (Delivery) IsNode() {}
@@ -78,15 +83,17 @@ func (o *AttemptOutcome) UnmarshalGQL(v any) error { return unmarshalEnum(v, o, 
 func (o AttemptOutcome) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(o))) }
 
 // DeliveryAttempt is the record of one POST of a delivery: what was sent and
-// what came back.
+// what came back. A delivery's attempts are numbered from 1 without gaps or
+// repeats (a unique index holds the pair): the store gives each attempt the
+// next number as it records it.
 type DeliveryAttempt struct {
 	ID              string         `gorm:"primaryKey;size:40"`
 	Owner           string         `gorm:"size:128;not null"`
-	DeliveryID      string         `gorm:"size:40;not null;index:idx_attempts_delivery,priority:1"`
+	DeliveryID      string         `gorm:"size:40;not null;uniqueIndex:idx_attempts_delivery_number,priority:1"`
 	WebhookID       string         `gorm:"size:40;not null"`
 	EventID         string         `gorm:"size:40;not null"`
 	EventType       string         `gorm:"size:128;not null"`
-	AttemptNumber   int            `gorm:"not null;index:idx_attempts_delivery,priority:2"`
+	AttemptNumber   int            `gorm:"not null;uniqueIndex:idx_attempts_delivery_number,priority:2"`
 	Outcome         AttemptOutcome `gorm:"size:16;not null"`
 	StatusCode      *int
 	Error           *string   `gorm:"type:text"`

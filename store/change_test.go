@@ -116,6 +116,34 @@ func TestStoreTellsOfEveryChange(t *testing.T) {
 			t.Fatal(err)
 		}
 		want("DeleteWebhook", `acme delivery CANCELLED 0 lease=""`)
+
+		// Redelivered and replayed while an attempt is in flight: told as
+		// they are, and then due again by the attempt's record.
+		w = newHook(t, st)
+		want("CreateWebhook", "acme webhook UNKNOWN enabled=true")
+		d := leased(t, st, w, 1, "token")[0]
+		want("PublishEvents", `acme delivery PENDING 0 lease=""`)
+		if _, err := st.Redeliver(ctx, "acme", d.ID); err != nil {
+			t.Fatal(err)
+		}
+		want("Redeliver in flight", `acme delivery PENDING 0 lease=""`)
+		if _, err := st.RecordAttempts(ctx, []model.AttemptRecord{record(d, w, time.Now().Add(time.Hour))}); err != nil {
+			t.Fatal(err)
+		}
+		want("RecordAttempts of a delivery redelivered in flight", "acme attempt 1", `acme delivery RETRYING 1 lease=""`)
+		claimed, err := st.ClaimDeliveries(ctx, 10, time.Minute, nil)
+		if err != nil || len(claimed) != 1 {
+			t.Fatalf("ClaimDeliveries = %d deliveries, %v; want the redelivered one, due", len(claimed), err)
+		}
+		want("ClaimDeliveries")
+		if n, err := st.ReplayFailed(ctx, "acme", w.ID, time.Now().Add(-time.Hour)); err != nil || n != 1 {
+			t.Fatalf("ReplayFailed = %d, %v; want 1", n, err)
+		}
+		want("ReplayFailed in flight", `acme delivery RETRYING 1 lease=""`)
+		if _, err := st.RecordAttempts(ctx, []model.AttemptRecord{record(claimed[0], w, time.Now().Add(time.Hour))}); err != nil {
+			t.Fatal(err)
+		}
+		want("RecordAttempts of a delivery replayed in flight", "acme attempt 2", `acme delivery RETRYING 2 lease=""`)
 	})
 }
 

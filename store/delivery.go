@@ -77,8 +77,9 @@ func (s *Store) writing(ctx context.Context, fn func() error) error {
 }
 
 // ReleaseDeliveries makes claimed deliveries due again at once, for a
-// process that claimed more than it may send soon. Deliveries whose lease
-// has changed hands meanwhile are left alone.
+// process that claimed more than it may send soon; a redelivery asked for
+// meanwhile is that attempt. Deliveries whose lease has changed hands
+// meanwhile are left alone.
 func (s *Store) ReleaseDeliveries(ctx context.Context, deliveries []*model.Delivery) error {
 	byToken := map[string][]string{}
 	for _, d := range deliveries {
@@ -89,7 +90,7 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, deliveries []*model.Deliv
 		err := retryDeadlocks(ctx, func() error {
 			return s.writing(ctx, func() error {
 				return s.db.WithContext(ctx).Model(&model.Delivery{}).Where("id IN ? AND lease_token = ?", ids, token).
-					Updates(map[string]any{"next_attempt_at": t, "lease_token": ""}).Error
+					Updates(map[string]any{"next_attempt_at": t, "lease_token": "", "redeliver_requested": false}).Error
 			})
 		})
 		if err != nil {
@@ -100,37 +101,40 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, deliveries []*model.Deliv
 }
 
 // RecordAttempts stores a batch of attempts in one transaction (group
-// commit: one write to the log for many attempts). For each, the delivery
-// moves to its new state if its lease is still held (a redelivery or
-// cancellation meanwhile wins), and its webhook's health is updated in
-// attempt order; a webhook it disables has its unfinished deliveries
-// cancelled. It tells of each attempt and its delivery, of each webhook
-// whose health or enablement changed, and of the cancelled deliveries.
+// commit: one write to the log for many attempts). Each attempt takes the
+// next number of its delivery, which its AttemptNumber is set to: numbers
+// never repeat, even for an attempt whose lease ran out meanwhile. For each,
+// the delivery moves to its new state if its lease is still held (a
+// cancellation meanwhile wins); a delivery redelivered while the attempt
+// was in flight is RETRYING and due at once instead, and the record's
+// Status and NextAttemptAt are set to say so. Its webhook's health is
+// updated in attempt order; a webhook it disables has its unfinished
+// deliveries cancelled. It tells of each attempt and its delivery, of each
+// webhook whose health or enablement changed, and of the cancelled
+// deliveries.
 func (s *Store) RecordAttempts(ctx context.Context, batch []model.AttemptRecord) (*model.Recorded, error) {
 	out := make([]*model.Delivery, len(batch))
 	var hooks map[string]*model.Webhook
 	var changed []*model.Webhook
 	var cancelled []*model.Delivery
+	var requeued []int
+	var at time.Time
 	err := retryDeadlocks(ctx, func() error {
 		return s.transaction(ctx, func(tx *gorm.DB) error {
-			t := now()
-			attempts := make([]*model.DeliveryAttempt, len(batch))
-			for i, rec := range batch {
-				attempts[i] = rec.Attempt
-			}
-			if err := tx.CreateInBatches(attempts, 200).Error; err != nil {
-				return err
-			}
-			if err := recordDeliveries(tx, s.dialect == DialectMySQL, batch, out, t); err != nil {
-				return err
-			}
+			at = now()
 			var err error
-			hooks, changed, cancelled, err = updateHealth(tx, batch, t)
+			if requeued, err = recordDeliveries(tx, s.dialect == DialectMySQL, batch, out, at); err != nil {
+				return err
+			}
+			hooks, changed, cancelled, err = updateHealth(tx, batch, at)
 			return err
 		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("record %d attempts: %w", len(batch), err)
+	}
+	for _, i := range requeued {
+		batch[i].Status, batch[i].NextAttemptAt = out[i].Status, out[i].NextAttemptAt
 	}
 	for _, w := range hooks {
 		if err := s.openWebhooks(w); err != nil {
@@ -148,45 +152,70 @@ func (s *Store) RecordAttempts(ctx context.Context, batch []model.AttemptRecord)
 	return &model.Recorded{Deliveries: out, Webhooks: hooks, Cancelled: cancelled}, nil
 }
 
-// recordDeliveries moves each attempt's delivery to its new state when the
-// batch still holds its lease, and only counts the attempt against it
-// otherwise; out receives the deliveries as they now are. With bulk, the
-// held ones move in one statement: one round trip per batch instead of one
-// per attempt, which a server database needs; embedded SQLite has no round
-// trips, and its CASE costs more than the statements it saves.
-func recordDeliveries(tx *gorm.DB, bulk bool, batch []model.AttemptRecord, out []*model.Delivery, t time.Time) error {
+// recordDeliveries numbers and stores the batch's attempts, and moves each
+// attempt's delivery to its new state when the batch still holds its
+// lease, or only counts the attempt against it otherwise; out receives the
+// deliveries as they now are. It returns the records whose delivery was
+// redelivered while the attempt was in flight: those deliveries are due
+// again at t. With bulk, the held ones move in one statement: one round
+// trip per batch instead of one per attempt, which a server database needs;
+// embedded SQLite has no round trips, and its CASE costs more than the
+// statements it saves.
+func recordDeliveries(tx *gorm.DB, bulk bool, batch []model.AttemptRecord, out []*model.Delivery, t time.Time) (requeued []int, err error) {
+	current, err := lockDeliveries(tx, batch)
+	if err != nil {
+		return nil, err
+	}
 	var held, lost []int
+	moves := make([]move, len(batch))
+	attempts := make([]*model.DeliveryAttempt, len(batch))
+	for i, rec := range batch {
+		attempts[i] = rec.Attempt
+		d := current[rec.Delivery.ID]
+		if d == nil { // not found: the update below fails the batch
+			rec.Attempt.AttemptNumber = rec.Delivery.AttemptCount + 1
+			lost = append(lost, i)
+			continue
+		}
+		d.AttemptCount++
+		rec.Attempt.AttemptNumber = d.AttemptCount
+		if d.LeaseToken == "" || d.LeaseToken != rec.Delivery.LeaseToken {
+			lost = append(lost, i)
+			continue
+		}
+		held = append(held, i)
+		moves[i] = move{status: rec.Status, next: rec.NextAttemptAt, count: d.AttemptCount}
+		if d.RedeliverRequested {
+			moves[i].status, moves[i].next = model.DeliveryStatusRetrying, &t
+			requeued = append(requeued, i)
+		}
+		d.LeaseToken, d.RedeliverRequested = "", false // a delivery moves once per batch
+	}
+	if err := tx.CreateInBatches(attempts, 200).Error; err != nil {
+		return nil, err
+	}
 	if bulk {
-		var err error
-		if held, lost, err = leasesHeld(tx, batch); err != nil {
-			return err
-		}
-		if err := moveHeld(tx, batch, held, t); err != nil {
-			return err
-		}
+		err = moveHeld(tx, batch, moves, held, t)
 	} else {
-		for i, rec := range batch {
-			res := tx.Model(&model.Delivery{}).Where("id = ? AND lease_token = ?", rec.Delivery.ID, rec.Delivery.LeaseToken).
-				Updates(movedTo(rec.Status, rec.NextAttemptAt, rec.Attempt.ID, t))
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected == 1 {
-				held = append(held, i)
-			} else {
-				lost = append(lost, i)
+		for _, i := range held {
+			if err = tx.Model(&model.Delivery{}).Where("id = ?", batch[i].Delivery.ID).
+				Updates(movedTo(moves[i].status, moves[i].next, batch[i].Attempt.ID, t)).Error; err != nil {
+				break
 			}
 		}
+	}
+	if err != nil {
+		return nil, err
 	}
 	for _, i := range held {
-		rec := batch[i]
+		rec, m := batch[i], moves[i]
 		u := *rec.Delivery
-		u.Status, u.AttemptCount, u.NextAttemptAt, u.LastAttemptID, u.LeaseToken, u.UpdatedAt =
-			rec.Status, u.AttemptCount+1, rec.NextAttemptAt, &rec.Attempt.ID, "", t
+		u.Status, u.AttemptCount, u.NextAttemptAt, u.LastAttemptID, u.LeaseToken, u.RedeliverRequested, u.UpdatedAt =
+			m.status, m.count, m.next, &rec.Attempt.ID, "", false, t
 		out[i] = &u
 	}
-	// The lease was lost (a redelivery, a cancellation or an expired lease
-	// meanwhile): the attempt is on record all the same. Rare, so one by one.
+	// The lease was lost (a cancellation or an expired lease meanwhile):
+	// the attempt is on record all the same. Rare, so one by one.
 	for _, i := range lost {
 		rec := batch[i]
 		var u model.Delivery
@@ -197,44 +226,44 @@ func recordDeliveries(tx *gorm.DB, bulk bool, batch []model.AttemptRecord, out [
 			err = tx.Where("id = ?", rec.Delivery.ID).Take(&u).Error
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		out[i] = &u
 	}
-	return nil
+	return requeued, nil
 }
 
-// leasesHeld locks the batch's deliveries and splits the batch into those
-// whose lease it still holds and those it lost.
-func leasesHeld(tx *gorm.DB, batch []model.AttemptRecord) (held, lost []int, err error) {
+// move is the new state of a delivery whose lease a record held.
+type move struct {
+	status model.DeliveryStatus
+	next   *time.Time
+	count  int // attempts, this one included
+}
+
+// lockDeliveries locks the batch's deliveries, in ID order so that
+// concurrent batches cannot deadlock, and returns by ID what recording
+// needs of them: lease, attempt count and redelivery mark.
+func lockDeliveries(tx *gorm.DB, batch []model.AttemptRecord) (map[string]*model.Delivery, error) {
 	ids := make([]string, len(batch))
 	for i, rec := range batch {
 		ids[i] = rec.Delivery.ID
 	}
-	var current []model.Delivery
-	err = tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Select("id", "lease_token").
-		Where("id IN ?", ids).Order("id").Find(&current).Error
+	var rows []*model.Delivery
+	err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Select("id", "lease_token", "attempt_count", "redeliver_requested").
+		Where("id IN ?", ids).Order("id").Find(&rows).Error
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	tokens := make(map[string]string, len(current))
-	for _, d := range current {
-		tokens[d.ID] = d.LeaseToken
+	current := make(map[string]*model.Delivery, len(rows))
+	for _, d := range rows {
+		current[d.ID] = d
 	}
-	for i, rec := range batch {
-		if token, ok := tokens[rec.Delivery.ID]; ok && token != "" && token == rec.Delivery.LeaseToken {
-			held = append(held, i)
-			delete(tokens, rec.Delivery.ID) // a delivery moves once per batch
-		} else {
-			lost = append(lost, i)
-		}
-	}
-	return held, lost, nil
+	return current, nil
 }
 
 // moveHeld records the held attempts on their deliveries in one UPDATE,
 // with a CASE per column for the values that differ from row to row.
-func moveHeld(tx *gorm.DB, batch []model.AttemptRecord, held []int, t time.Time) error {
+func moveHeld(tx *gorm.DB, batch []model.AttemptRecord, moves []move, held []int, t time.Time) error {
 	if len(held) == 0 {
 		return nil
 	}
@@ -243,8 +272,8 @@ func moveHeld(tx *gorm.DB, batch []model.AttemptRecord, held []int, t time.Time)
 	for k, i := range held {
 		rec := batch[i]
 		ids[k] = rec.Delivery.ID
-		status.add(rec.Delivery.ID, rec.Status)
-		next.add(rec.Delivery.ID, rec.NextAttemptAt)
+		status.add(rec.Delivery.ID, moves[i].status)
+		next.add(rec.Delivery.ID, moves[i].next)
 		last.add(rec.Delivery.ID, rec.Attempt.ID)
 	}
 	return tx.Model(&model.Delivery{}).Where("id IN ?", ids).
@@ -252,15 +281,17 @@ func moveHeld(tx *gorm.DB, batch []model.AttemptRecord, held []int, t time.Time)
 }
 
 // movedTo is the update that records an attempt on a delivery whose lease
-// it held: new status, next attempt and last attempt, lease given back.
+// it held: new status, next attempt and last attempt, lease given back,
+// redelivery mark cleared.
 func movedTo(status, next, last any, t time.Time) map[string]any {
 	return map[string]any{
-		"status":          status,
-		"attempt_count":   gorm.Expr("attempt_count + 1"),
-		"next_attempt_at": next,
-		"last_attempt_id": last,
-		"lease_token":     "",
-		"updated_at":      t,
+		"status":              status,
+		"attempt_count":       gorm.Expr("attempt_count + 1"),
+		"next_attempt_at":     next,
+		"last_attempt_id":     last,
+		"lease_token":         "",
+		"redeliver_requested": false,
+		"updated_at":          t,
 	}
 }
 
@@ -382,7 +413,7 @@ func cancelPending(tx *gorm.DB, webhookID string, t time.Time) ([]*model.Deliver
 	ids := make([]string, len(ds))
 	for i, d := range ds {
 		ids[i] = d.ID
-		d.Status, d.NextAttemptAt, d.LeaseToken, d.UpdatedAt = model.DeliveryStatusCancelled, nil, "", t
+		d.Status, d.NextAttemptAt, d.LeaseToken, d.RedeliverRequested, d.UpdatedAt = model.DeliveryStatusCancelled, nil, "", false, t
 	}
 	// In chunks: a webhook may have many thousands waiting.
 	for chunk := range slices.Chunk(ids, 500) {
@@ -395,9 +426,9 @@ func cancelPending(tx *gorm.DB, webhookID string, t time.Time) ([]*model.Deliver
 }
 
 // cancelledAt is the update that cancels a delivery at t: no more attempts,
-// no lease.
+// no lease, no redelivery.
 func cancelledAt(t time.Time) map[string]any {
-	return map[string]any{"status": model.DeliveryStatusCancelled, "next_attempt_at": nil, "lease_token": "", "updated_at": t}
+	return map[string]any{"status": model.DeliveryStatusCancelled, "next_attempt_at": nil, "lease_token": "", "redeliver_requested": false, "updated_at": t}
 }
 
 // CancelDelivery marks a claimed delivery cancelled, for a delivery whose
@@ -417,7 +448,7 @@ func (s *Store) CancelDelivery(ctx context.Context, d *model.Delivery) error {
 	}
 	if held {
 		cancelled := *d
-		cancelled.Status, cancelled.NextAttemptAt, cancelled.UpdatedAt = model.DeliveryStatusCancelled, nil, t
+		cancelled.Status, cancelled.NextAttemptAt, cancelled.RedeliverRequested, cancelled.UpdatedAt = model.DeliveryStatusCancelled, nil, false, t
 		s.notifyDeliveries(ctx, []*model.Delivery{&cancelled})
 	}
 	return nil
@@ -481,8 +512,12 @@ func (s *Store) Attempt(ctx context.Context, owner, id string) (*model.DeliveryA
 	return getOwned[model.DeliveryAttempt](ctx, s.db, owner, id, model.PrefixAttempt, "attempt")
 }
 
-// Redeliver queues one more attempt of the owner's delivery now, whatever
-// its status, and tells of it. A delivery whose webhook is deleted or
+// Redeliver queues one more attempt of the owner's delivery, whatever its
+// status, and tells of it. A delivery not in flight is due at once. One in
+// flight (a worker holds its lease) keeps its worker, so that it is never
+// sent twice at once: it is marked, and is due again as soon as the attempt
+// under way is recorded; redeliveries while it is in flight make one
+// attempt more between them. A delivery whose webhook is deleted or
 // disabled cannot be redelivered (BAD_USER_INPUT).
 func (s *Store) Redeliver(ctx context.Context, owner, id string) (*model.Delivery, error) {
 	d, err := s.Delivery(ctx, owner, id)
@@ -492,28 +527,52 @@ func (s *Store) Redeliver(ctx context.Context, owner, id string) (*model.Deliver
 	if err := s.requireEnabled(ctx, owner, d.WebhookID); err != nil {
 		return nil, err
 	}
-	t := now()
-	status := model.DeliveryStatusPending
-	if d.AttemptCount > 0 {
-		status = model.DeliveryStatusRetrying
-	}
-	err = s.writing(ctx, func() error {
-		return s.db.WithContext(ctx).Model(&model.Delivery{}).Where("id = ?", d.ID).
-			Updates(map[string]any{"status": status, "next_attempt_at": t, "lease_token": "", "updated_at": t}).Error
+	err = retryDeadlocks(ctx, func() error {
+		return s.transaction(ctx, func(tx *gorm.DB) error {
+			if err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Where("id = ?", id).Take(d).Error; err != nil {
+				return err
+			}
+			status := model.DeliveryStatusPending
+			if d.AttemptCount > 0 {
+				status = model.DeliveryStatusRetrying
+			}
+			return tx.Model(&model.Delivery{}).Where("id = ?", id).Updates(requeue(d, status, now())).Error
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("redeliver: %w", err)
-	}
-	if d, err = s.Delivery(ctx, owner, id); err != nil {
-		return nil, err
 	}
 	s.notifyDeliveries(ctx, []*model.Delivery{d})
 	return d, nil
 }
 
+// requeue asks for one more attempt of d at t, changes d to match and
+// returns the update that does it. While a worker holds d's lease
+// (inFlight), d is only marked, and the worker's record makes it due;
+// otherwise d is due at t in status, without a lease.
+func requeue(d *model.Delivery, status model.DeliveryStatus, t time.Time) map[string]any {
+	d.UpdatedAt = t
+	if inFlight(d, t) {
+		d.RedeliverRequested = true
+		return map[string]any{"redeliver_requested": true, "updated_at": t}
+	}
+	d.Status, d.NextAttemptAt, d.LeaseToken, d.RedeliverRequested = status, &t, "", false
+	return map[string]any{"status": status, "next_attempt_at": t, "lease_token": "", "redeliver_requested": false, "updated_at": t}
+}
+
+// inFlight reports whether a worker holds d's lease at t, so that its
+// attempt may be under way. A lease that has run out is its worker's no
+// more: the delivery is due to anyone. A ping's lease has no end: the
+// process that created it sends it at once (see CreatePing).
+func inFlight(d *model.Delivery, t time.Time) bool {
+	return d.LeaseToken != "" && (d.NextAttemptAt == nil || d.NextAttemptAt.After(t))
+}
+
 // ReplayFailed re-queues every DEAD or RETRYING delivery of the owner's
-// webhook created at or after since, tells of each, and returns how many.
-// A deleted or disabled webhook cannot be replayed (BAD_USER_INPUT).
+// webhook created at or after since, as Redeliver does (a RETRYING one in
+// flight is tried again once its attempt is recorded), tells of each, and
+// returns how many. A deleted or disabled webhook cannot be replayed
+// (BAD_USER_INPUT).
 func (s *Store) ReplayFailed(ctx context.Context, owner, webhookID string, since time.Time) (int, error) {
 	if err := s.requireEnabled(ctx, owner, webhookID); err != nil {
 		return 0, err
@@ -530,16 +589,25 @@ func (s *Store) ReplayFailed(ctx context.Context, owner, webhookID string, since
 			if err != nil {
 				return err
 			}
-			ids := make([]string, len(replayed))
-			for i, d := range replayed {
-				ids[i] = d.ID
-				d.Status, d.NextAttemptAt, d.LeaseToken, d.UpdatedAt = model.DeliveryStatusRetrying, &t, "", t
+			// One update for those due now and one for those in flight,
+			// each the same for all its rows.
+			var due, marked []string
+			var dueSet, markedSet map[string]any
+			for _, d := range replayed {
+				if inFlight(d, t) {
+					marked, markedSet = append(marked, d.ID), requeue(d, model.DeliveryStatusRetrying, t)
+				} else {
+					due, dueSet = append(due, d.ID), requeue(d, model.DeliveryStatusRetrying, t)
+				}
 			}
-			for chunk := range slices.Chunk(ids, 500) {
-				err := tx.Model(&model.Delivery{}).Where("id IN ?", chunk).
-					Updates(map[string]any{"status": model.DeliveryStatusRetrying, "next_attempt_at": t, "lease_token": "", "updated_at": t}).Error
-				if err != nil {
-					return err
+			for _, group := range []struct {
+				ids []string
+				set map[string]any
+			}{{due, dueSet}, {marked, markedSet}} {
+				for chunk := range slices.Chunk(group.ids, 500) {
+					if err := tx.Model(&model.Delivery{}).Where("id IN ?", chunk).Updates(group.set).Error; err != nil {
+						return err
+					}
 				}
 			}
 			return nil

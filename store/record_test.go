@@ -2,10 +2,14 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/hookline/hookline/model"
 	"github.com/hookline/hookline/store"
@@ -171,6 +175,74 @@ func TestRecordAttemptsHealthOfManyWebhooks(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestAttemptNumbersUnique: the database refuses a second attempt of a
+// delivery under one number, and the store numbers attempts from the
+// delivery's count as it records them, so that an attempt whose lease ran
+// out and the attempt of the worker that took the delivery over get
+// numbers of their own.
+func TestAttemptNumbersUnique(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, newURL func(testing.TB) string) {
+		ctx := context.Background()
+		st := storetest.Open(t, newURL(t))
+		w := newHook(t, st)
+		ds := leased(t, st, w, 2, "token")
+
+		first := record(ds[0], w, time.Now().Add(time.Hour))
+		if _, err := st.RecordAttempts(ctx, []model.AttemptRecord{first}); err != nil {
+			t.Fatal(err)
+		}
+		again := record(ds[0], w, time.Now().Add(time.Hour)).Attempt
+		if err := store.InsertAttempt(st, again); !errors.Is(err, gorm.ErrDuplicatedKey) {
+			t.Errorf("storing attempt 1 of %s twice: err = %v; want %v", ds[0].ID, err, gorm.ErrDuplicatedKey)
+		}
+		again.ID, again.AttemptNumber = model.NewID(model.PrefixAttempt), 2
+		if err := store.InsertAttempt(st, again); err != nil {
+			t.Errorf("storing attempt 2 of %s: %v", ds[0].ID, err)
+		}
+
+		// ds[1]'s lease runs out and another worker takes it over; both
+		// attempts are numbered 1 as they are sent.
+		stale := ds[1]
+		if err := st.ReleaseDeliveries(ctx, []*model.Delivery{stale}); err != nil {
+			t.Fatal(err)
+		}
+		claimed, err := st.ClaimDeliveries(ctx, 10, time.Minute, nil)
+		if err != nil || len(claimed) != 1 || claimed[0].ID != stale.ID {
+			t.Fatalf("ClaimDeliveries = %d deliveries, %v; want %s", len(claimed), err, stale.ID)
+		}
+		for _, d := range []*model.Delivery{stale, claimed[0]} {
+			batch := []model.AttemptRecord{record(d, w, time.Now().Add(time.Hour))}
+			if _, err := st.RecordAttempts(ctx, batch); err != nil {
+				t.Fatalf("RecordAttempts (lease %q): %v", d.LeaseToken, err)
+			}
+		}
+		atts, err := st.Attempts(ctx, "acme", stale.ID, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var numbers []int
+		for _, a := range atts {
+			numbers = append(numbers, a.AttemptNumber)
+		}
+		if !slices.Equal(numbers, []int{1, 2}) {
+			t.Errorf("attempt numbers = %v; want [1 2]", numbers)
+		}
+		if s := readDelivery(t, st, stale.ID); s.AttemptCount != 2 || s.Status != model.DeliveryStatusRetrying || s.LeaseToken != "" {
+			t.Errorf("delivery = %s after %d attempts, lease %q; want RETRYING after 2, no lease (the new worker's record)", s.Status, s.AttemptCount, s.LeaseToken)
+		}
+	})
+}
+
+// readDelivery returns acme's delivery as stored.
+func readDelivery(tb testing.TB, st *store.Store, id string) *model.Delivery {
+	tb.Helper()
+	d, err := st.Delivery(context.Background(), "acme", id)
+	if err != nil {
+		tb.Fatalf("read delivery %s: %v", id, err)
+	}
+	return d
 }
 
 // BenchmarkRecordAttempts records batches of attempts, as the recorder

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -325,6 +326,9 @@ func (s *Store) migrate(ctx context.Context) error {
 	models := []any{&model.APIKey{}, &model.Webhook{}, &model.Event{}, &model.Delivery{}, &model.DeliveryAttempt{}, &ownerRow{}, &webhookEvent{}, &broadcast{}}
 	if s.dialect == DialectSQLite {
 		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if err := numberAttemptsUniquely(tx); err != nil {
+				return err
+			}
 			if err := tx.AutoMigrate(models...); err != nil {
 				return err
 			}
@@ -347,8 +351,15 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	defer unlock()
 	// Owners, IDs and event types compare byte for byte, whatever the
-	// database's default collation: "Acme" is not "acme".
-	db := s.db.WithContext(ctx).Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
+	// database's default collation: "Acme" is not "acme". The session lets
+	// each query below start afresh from these options: a *gorm.DB that Set
+	// returns holds one statement, which every query on it would add to
+	// (the table, limit and conditions of the one before).
+	db := s.db.WithContext(ctx).Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin").
+		Session(&gorm.Session{})
+	if err := numberAttemptsUniquely(db); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
 	if err := db.AutoMigrate(models...); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -373,6 +384,84 @@ var obsoleteIndexes = []struct {
 	// (status, next_attempt_at): claims do not filter on status, so MySQL
 	// sorted the whole table for each claim.
 	{&model.Delivery{}, "idx_deliveries_due"},
+	// (delivery_id, attempt_number), not unique: idx_attempts_delivery_number
+	// took its place.
+	{&model.DeliveryAttempt{}, "idx_attempts_delivery"},
+}
+
+// attemptNumbersIndex is the unique index on (delivery_id, attempt_number).
+const attemptNumbersIndex = "idx_attempts_delivery_number"
+
+// numberAttemptsUniquely gives a database made by an earlier version the
+// unique index on attempt numbers. Earlier versions could record two
+// attempts of a delivery under one number (a redelivery while an attempt
+// was in flight had it sent twice at once), so the repeated numbers are
+// moved up first (see renumberRepeatedAttempts). On MySQL a process of an
+// earlier version may record another repeat before the index exists; the
+// renumbering is then tried again. A new database gets the index with the
+// table.
+func numberAttemptsUniquely(db *gorm.DB) error {
+	db = db.Session(&gorm.Session{}) // each query below starts afresh
+	m := db.Migrator()
+	if !m.HasTable(&model.DeliveryAttempt{}) || m.HasIndex(&model.DeliveryAttempt{}, attemptNumbersIndex) {
+		return nil
+	}
+	var err error
+	for range 3 {
+		if err = renumberRepeatedAttempts(db); err != nil {
+			return err
+		}
+		if err = m.CreateIndex(&model.DeliveryAttempt{}, attemptNumbersIndex); !errors.Is(err, gorm.ErrDuplicatedKey) {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("create index %s: %w", attemptNumbersIndex, err)
+	}
+	return nil
+}
+
+// renumberRepeatedAttempts numbers again the attempts of each delivery that
+// has a number twice: in the order of their numbers and start times, each
+// keeps its number unless an earlier one took it, and then takes the next
+// free one (1, 2, 2, 3 become 1, 2, 3, 4). A delivery whose count of
+// attempts falls below its highest number is raised to it, so that its next
+// attempt gets a number of its own.
+func renumberRepeatedAttempts(db *gorm.DB) error {
+	var repeated []string
+	err := db.Model(&model.DeliveryAttempt{}).Select("delivery_id").Group("delivery_id, attempt_number").
+		Having("COUNT(*) > 1").Pluck("delivery_id", &repeated).Error
+	if err != nil {
+		return fmt.Errorf("find repeated attempt numbers: %w", err)
+	}
+	slices.Sort(repeated)
+	repeated = slices.Compact(repeated)
+	for chunk := range slices.Chunk(repeated, 500) {
+		var atts []model.DeliveryAttempt
+		err := db.Select("id", "delivery_id", "attempt_number").Where("delivery_id IN ?", chunk).
+			Order("delivery_id, attempt_number, started_at, id").Find(&atts).Error
+		if err != nil {
+			return fmt.Errorf("renumber attempts: %w", err)
+		}
+		highest := map[string]int{}
+		for _, a := range atts {
+			n := max(a.AttemptNumber, highest[a.DeliveryID]+1)
+			highest[a.DeliveryID] = n
+			if n == a.AttemptNumber {
+				continue
+			}
+			if err := db.Model(&model.DeliveryAttempt{}).Where("id = ?", a.ID).Update("attempt_number", n).Error; err != nil {
+				return fmt.Errorf("renumber attempts: %w", err)
+			}
+		}
+		for id, n := range highest {
+			err := db.Model(&model.Delivery{}).Where("id = ? AND attempt_count < ?", id, n).Update("attempt_count", n).Error
+			if err != nil {
+				return fmt.Errorf("renumber attempts: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 func dropObsoleteIndexes(db *gorm.DB) error {
