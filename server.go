@@ -76,11 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	engineDone := make(chan error, 1)
 	go func() { engineDone <- engine.Run(engineCtx) }()
 
-	srv := &http.Server{
-		Handler:           httpapi.New(cfg.HTTP, httpapi.Deps{Store: st, Engine: engine, Feed: changes, Metrics: m, Log: log, Stopping: &stopping}),
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
+	srv := newServer(ctx, httpapi.New(cfg.HTTP, httpapi.Deps{Store: st, Engine: engine, Feed: changes, Metrics: m, Log: log, Stopping: &stopping}))
 	log.Info("hookline listening", "addr", ln.Addr().String(), "database", store.RedactURL(cfg.DatabaseURL), "version", version)
 	if ready != nil {
 		ready(ln.Addr().String())
@@ -111,6 +107,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// A client has readHeaderTimeout to send a request's headers, and a
+// keep-alive connection closes after idleTimeout without a request.
+const (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 2 * time.Minute
+)
+
+// newServer returns an HTTP server for h whose requests' contexts derive
+// from ctx. It has no ReadTimeout or WriteTimeout: they would end SSE
+// streams and websockets. The handler gives each request's body, and each
+// query and mutation, HOOKLINE_REQUEST_TIMEOUT instead.
+func newServer(ctx context.Context, h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
 }
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {

@@ -35,7 +35,9 @@ type Config struct {
 	// AllowedOrigins limits cross-origin websocket upgrades; empty allows any.
 	AllowedOrigins []string
 	MaxBodyBytes   int64
-	// RequestTimeout bounds a query or mutation (subscriptions excepted).
+	// RequestTimeout bounds a request: its body must arrive, and a query
+	// or mutation over any transport must finish, within it. Subscriptions
+	// run as long as they are wanted.
 	RequestTimeout time.Duration
 	Introspection  bool
 	// RatePerSecond and RateBurst limit each API key; 0 means unlimited.
@@ -124,6 +126,12 @@ func New(cfg Config, d Deps) http.Handler {
 		case oc.Operation != nil && oc.Operation.Operation == ast.Subscription:
 			return auth.sseSubscription(ctx, next)
 		}
+		// A query or mutation over HTTP ends at its request's deadline:
+		// over POST and GET its context has it already, over SSE it does
+		// not, as the request could have been a subscription.
+		if deadline, ok := requestDeadline(ctx); ok {
+			return withDeadline(next(ctx), deadline)
+		}
 		return next(ctx)
 	})
 	gql.SetErrorPresenter(res.PresentError)
@@ -137,7 +145,7 @@ func New(cfg Config, d Deps) http.Handler {
 	if d.Metrics != nil {
 		mux.Handle("GET /metrics", d.Metrics.Handler())
 	}
-	return withRequestID(mux)
+	return withRequestID(withReadDeadline(mux, cfg.RequestTimeout))
 }
 
 // ready answers 200 when the database answers and the process is not
