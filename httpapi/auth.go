@@ -87,7 +87,11 @@ func (a *authenticator) middleware(next http.Handler, timeout time.Duration, max
 			writeError(w, err, 0)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(model.WithCaller(ctx, c)))
+		ctx = model.WithCaller(ctx, c)
+		if !sse {
+			ctx, w = withStatus(ctx, w)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -107,6 +107,7 @@ func New(cfg Config, d Deps) http.Handler {
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	gql.Use(extension.FixedComplexityLimit(complexityLimit))
 	gql.Use(shapeLimit{})
+	gql.Use(streamedSubscriptions{})
 	if d.Metrics != nil {
 		gql.Use(d.Metrics.Extension())
 	}

@@ -92,3 +92,49 @@ type statusError struct {
 
 func (e *statusError) Error() string { return e.err.Error() }
 func (e *statusError) Unwrap() error { return e.err }
+
+type statusKey struct{}
+
+// refusal is the HTTP status of a request refused while gqlgen serves it:
+// its transports answer 200 to errors they do not know of.
+type refusal struct{ status int }
+
+// withStatus returns ctx and w with which an operation may set the HTTP
+// status of its answer (see refuse). It serves a request answered once
+// (POST, GET): not SSE, whose status is sent before the operation runs.
+func withStatus(ctx context.Context, w http.ResponseWriter) (context.Context, http.ResponseWriter) {
+	r := new(refusal)
+	return context.WithValue(ctx, statusKey{}, r), &statusWriter{ResponseWriter: w, refused: r}
+}
+
+// refuse makes the request of ctx answer status instead of 200.
+func refuse(ctx context.Context, status int) {
+	if r, ok := ctx.Value(statusKey{}).(*refusal); ok {
+		r.status = status
+	}
+}
+
+// statusWriter answers with the refusal's status where gqlgen answers 200.
+type statusWriter struct {
+	http.ResponseWriter
+	refused *refusal
+	wrote   bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote && code == http.StatusOK && w.refused.status != 0 {
+		code = w.refused.status
+	}
+	w.wrote = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
