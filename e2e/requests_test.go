@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -93,4 +95,59 @@ func TestSubscriptionOverPlainHTTPRefused(t *testing.T) {
 		s := subscribe(t, ts.URL, protoSSE, ts.admin.key, sub, nil)
 		liven(t, s, w.ID, func() { ts.admin.setDescription(t, w.ID, "changed") })
 	})
+}
+
+// TestBadRequestsNotEchoed: a malformed request is answered in a few
+// hundred bytes, in the client's words, whatever it sent: JSON errors give
+// the offset, not the body, and name no Go types; GraphQL errors quote at
+// most the start of a name or value.
+func TestBadRequestsNotEchoed(t *testing.T) {
+	ts := newTestServer(t, "sqlite://:memory:")
+	big := strings.Repeat("A", 500<<10)
+	request := func(query string, vars map[string]any, operation string) string {
+		b, _ := json.Marshal(map[string]any{"query": query, "variables": vars, "operationName": operation})
+		return string(b)
+	}
+	tests := []struct {
+		name string
+		body string
+		want string // in the message of a 400 BAD_USER_INPUT; empty for a GraphQL error
+	}{
+		{"ErrTruncatedJSON", `{"query": "{ me { id } }", "variables": {"pad": "` + big, "request body is not valid JSON: it ends inside a value, at offset"},
+		{"ErrInvalidJSON", `{"query": "{ me { id } }", "variables": {"pad": "` + big + `"}, x}`, "request body is not valid JSON: invalid character 'x' looking for beginning of object key string at offset"},
+		{"ErrNotAnObject", `["` + big + `"]`, "request body must be a JSON object, not an array"},
+		{"ErrVariablesNotAnObject", `{"query": "{ me { id } }", "variables": ["` + big + `"]}`, "variables must be a JSON object, not an array"},
+		{"ErrQueryNotAString", `{"query": {"pad": "` + big + `"}}`, "query must be a string, not an object"},
+		{"ErrEmpty", ``, "request body is empty"},
+		// gqlparser suggests known names by edit distance, which takes
+		// long for a long name: 50 KiB shows the clipping well enough.
+		{"ErrUnknownField", request(`{ `+big[:50<<10]+` }`, nil, ""), ""},
+		{"ErrUnknownOperation", request(`{ me { id } }`, nil, big), ""},
+		{"ErrUnknownVariableField", request(`query($f: WebhookFilter) { webhooks(filter: $f) { totalCount } }`, map[string]any{"f": map[string]any{big: 1}}, ""), ""},
+		{"ErrIntOutOfRange", request(`{ webhooks(first: `+strings.Repeat("9", 100<<10)+`) { totalCount } }`, nil, ""), ""},
+	}
+	for _, tt := range tests {
+		for _, sse := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/sse=%t", tt.name, sse), func(t *testing.T) {
+				r := postJSON(t, ts, tt.body, sse)
+				if len(r.body) > 2048 {
+					t.Errorf("a %d-byte request was answered with %d bytes: %.300s…", len(tt.body), len(r.body), r.body)
+				}
+				for _, goish := range []string{"interface {}", "RawParams", "map[", "graphql.", "json:"} {
+					if bytes.Contains(r.body, []byte(goish)) {
+						t.Errorf("answer names Go internals (%q): %.500s", goish, r.body)
+					}
+				}
+				if tt.want == "" {
+					return
+				}
+				if r.status != http.StatusBadRequest {
+					t.Errorf("status %d; want 400", r.status)
+				}
+				if errs := r.errors(t); len(errs) != 1 || errs[0].Extensions["code"] != model.CodeBadUserInput || !strings.HasPrefix(errs[0].Message, tt.want) {
+					t.Errorf("errors = %+v; want one BAD_USER_INPUT starting %q", errs, tt.want)
+				}
+			})
+		}
+	}
 }

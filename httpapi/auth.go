@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -83,10 +85,15 @@ func (a *authenticator) middleware(next http.Handler, timeout time.Duration, max
 			writeError(w, model.Errorf(model.CodeRateLimited, "rate limit exceeded for this API key; retry in %s", wait.Round(time.Millisecond)), wait)
 			return
 		}
-		if err := readBody(w, r, deadline, timeout, maxBody); err != nil {
+		body, err := readBody(w, r, deadline, timeout, maxBody)
+		if err == nil && (transport.POST{}).Supports(r) {
+			err = checkBody(body) // POST and SSE
+		}
+		if err != nil {
 			writeError(w, err, 0)
 			return
 		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		ctx = model.WithCaller(ctx, c)
 		if !sse {
 			ctx, w = withStatus(ctx, w)
@@ -275,5 +282,5 @@ func writeError(w http.ResponseWriter, err error, retryAfter time.Duration) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": model.PublicMessage(err), "extensions": ext}}})
+	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": clipMessage(model.PublicMessage(err)), "extensions": ext}}})
 }

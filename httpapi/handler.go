@@ -117,6 +117,7 @@ func New(cfg Config, d Deps) http.Handler {
 		if name == "" && oc.Operation != nil {
 			name = oc.Operation.Name // named in the document, not in the request
 		}
+		name = clip(name) // the client's: logged, so bounded
 		d.Log.DebugContext(ctx, "graphql operation", "request_id", model.RequestID(ctx), "operation", name)
 		if oc.Operation != nil && oc.Operation.Operation == ast.Mutation {
 			next = audited(d.Log, name, oc.Operation, next)
@@ -135,7 +136,7 @@ func New(cfg Config, d Deps) http.Handler {
 		}
 		return next(ctx)
 	})
-	gql.SetErrorPresenter(res.PresentError)
+	gql.SetErrorPresenter(clippedErrors(res.PresentError))
 	gql.SetRecoverFunc(res.Recover)
 
 	mux := http.NewServeMux()

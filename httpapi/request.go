@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -56,32 +57,30 @@ func withReadDeadline(next http.Handler, timeout time.Duration) http.Handler {
 }
 
 // readBody reads the whole request body, which must arrive by deadline (the
-// request's start and timeout) and hold at most maxBody bytes, and leaves it in r.Body for the transports.
-// Once it is read the connection has no read deadline: an SSE stream may
-// last long after it, and a read deadline passing while the server watches
-// the connection for the client going away would end the stream.
-func readBody(w http.ResponseWriter, r *http.Request, deadline time.Time, timeout time.Duration, maxBody int64) error {
+// request's start and timeout) and hold at most maxBody bytes. Once it is
+// read the connection has no read deadline: an SSE stream may last long
+// after it, and a read deadline passing while the server watches the
+// connection for the client going away would end the stream.
+func readBody(w http.ResponseWriter, r *http.Request, deadline time.Time, timeout time.Duration, maxBody int64) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
-		return nil
+		return nil, nil
 	}
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(deadline)
 	body, err := io.ReadAll(r.Body)
 	if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
-		return model.Errorf(model.CodeTooLarge, "request body too large: over %d bytes", maxBody)
+		return nil, model.Errorf(model.CodeTooLarge, "request body too large: over %d bytes", maxBody)
 	}
 	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
 		w.Header().Set("Connection", "close")
-		return &statusError{http.StatusRequestTimeout, model.Errorf(model.CodeBadUserInput,
-			"request body not received within %s", timeout)}
+		return nil, &statusError{http.StatusRequestTimeout, model.Errorf(model.CodeBadUserInput, "request body not received within %s", timeout)}
 	}
 	if err != nil {
 		w.Header().Set("Connection", "close")
-		return model.Errorf(model.CodeBadUserInput, "could not read the request body")
+		return nil, model.Errorf(model.CodeBadUserInput, "could not read the request body")
 	}
 	rc.SetReadDeadline(time.Time{})
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	return nil
+	return body, nil
 }
 
 // statusError is an error answered with its own HTTP status.
@@ -138,3 +137,77 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the connection.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// checkBody says, in the client's words, what is wrong with a JSON request
+// body that gqlgen's POST and SSE transports could not decode: theirs would
+// echo the whole body and name Go types. It decodes one JSON value, as they
+// do.
+func checkBody(body []byte) error {
+	var p struct {
+		Query         string          `json:"query"`
+		OperationName string          `json:"operationName"`
+		Variables     json.RawMessage `json:"variables"`
+		Extensions    json.RawMessage `json:"extensions"`
+	}
+	err := json.NewDecoder(bytes.NewReader(body)).Decode(&p)
+	if err == nil {
+		if t := jsonType(p.Variables); t != "object" && t != "null" {
+			return model.InvalidField("variables", "must be a JSON object, not %s", withArticle(t))
+		}
+		if t := jsonType(p.Extensions); t != "object" && t != "null" {
+			return model.InvalidField("extensions", "must be a JSON object, not %s", withArticle(t))
+		}
+		return nil
+	}
+	if errors.Is(err, io.EOF) {
+		return model.Errorf(model.CodeBadUserInput, "request body is empty: send a JSON object with a query")
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return model.Errorf(model.CodeBadUserInput, "request body is not valid JSON: it ends inside a value, at offset %d", len(body))
+	}
+	if e, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return model.Errorf(model.CodeBadUserInput, "request body is not valid JSON: %s at offset %d", clip(e.Error()), e.Offset)
+	}
+	if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		switch e.Field {
+		case "":
+			return model.Errorf(model.CodeBadUserInput, "request body must be a JSON object, not %s", withArticle(e.Value))
+		case "query", "operationName":
+			return model.InvalidField(e.Field, "must be a string, not %s", withArticle(e.Value))
+		}
+	}
+	return model.Errorf(model.CodeBadUserInput, "request body is not a GraphQL request: want a JSON object with a query")
+}
+
+// jsonType names the type of the JSON value v as encoding/json does:
+// object, array, string, number, bool or null (also when v is empty).
+func jsonType(v json.RawMessage) string {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 {
+		return "null"
+	}
+	switch v[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}
+
+// withArticle puts "a" or "an" before a JSON type's name.
+func withArticle(t string) string {
+	switch t {
+	case "null":
+		return t
+	case "array", "object":
+		return "an " + t
+	}
+	return "a " + t
+}
