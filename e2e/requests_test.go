@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hookline/hookline/httpapi"
 	"github.com/hookline/hookline/model"
 )
 
@@ -149,5 +151,47 @@ func TestBadRequestsNotEchoed(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestIntrospectionDisabled: with introspection off, an operation asking for
+// the schema, directly or through a fragment, is refused as invalid
+// (GRAPHQL_VALIDATION_FAILED, "introspection is disabled"), not as an
+// internal error, and nothing is logged at info or above; __typename still
+// answers.
+func TestIntrospectionDisabled(t *testing.T) {
+	cfg := httpapi.DefaultConfig()
+	cfg.Introspection = false
+	logs := &syncBuffer{}
+	ts := newTestServerOpts(t, testOptions{url: "sqlite://:memory:", delivery: testDeliveryConfig(), config: &cfg, logs: logs, logLevel: slog.LevelInfo})
+	for name, q := range map[string]string{
+		"Schema":         `{ __schema { queryType { name } } }`,
+		"Type":           `{ __type(name: "Webhook") { name } }`,
+		"Fragment":       `query { ...F } fragment F on Query { __schema { queryType { name } } }`,
+		"InlineFragment": `query { ... on Query { __type(name: "Webhook") { name } } }`,
+		"BesideAField":   `{ me { id } __schema { queryType { name } } }`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp := ts.admin.do(t, q, nil)
+			e := wantError(t, resp, "GRAPHQL_VALIDATION_FAILED", "")
+			if e.Message != "introspection is disabled" {
+				t.Errorf("message %q; want %q", e.Message, "introspection is disabled")
+			}
+			if string(resp.Data) != "" && string(resp.Data) != "null" {
+				t.Errorf("data %s; want none", resp.Data)
+			}
+		})
+	}
+	t.Run("Typename", func(t *testing.T) {
+		var out struct {
+			Typename string `json:"__typename"`
+		}
+		ts.admin.mustDo(t, `{ __typename }`, nil, &out)
+		if out.Typename != "Query" {
+			t.Errorf("__typename = %q; want Query", out.Typename)
+		}
+	})
+	if l := logs.String(); l != "" {
+		t.Errorf("logged at info or above:\n%s", l)
 	}
 }

@@ -103,6 +103,8 @@ func New(cfg Config, d Deps) http.Handler {
 	gql.SetParserTokenLimit(parserTokenLimit)
 	if cfg.Introspection {
 		gql.Use(extension.Introspection{})
+	} else {
+		gql.Use(noIntrospection{})
 	}
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	gql.Use(extension.FixedComplexityLimit(complexityLimit))
