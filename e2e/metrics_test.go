@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -56,5 +57,53 @@ func TestMetricsLabelsAreRootFields(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+// metricsListenLine is the log line that gives the metrics listener's address.
+var metricsListenLine = regexp.MustCompile(`msg="metrics listening" addr=(\S+)`)
+
+// TestMetricsAddr: with HOOKLINE_METRICS_ADDR, /metrics is served on that
+// listener, with the delivery counters at 0 before any delivery, and no
+// longer on the API's; the metrics listener serves nothing else.
+func TestMetricsAddr(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a hookline process: skipped with -short")
+	}
+	p := startProcess(t, "HOOKLINE_DATABASE_URL=sqlite://"+t.TempDir()+"/metrics.db", "HOOKLINE_METRICS_ADDR=127.0.0.1:0")
+	m := metricsListenLine.FindStringSubmatch(p.stdout.String())
+	if m == nil {
+		t.Fatalf("no %q line before the process listened:\n%s", "metrics listening", p.stdout)
+	}
+	metricsURL := "http://" + m[1]
+
+	body := metricsText(t, metricsURL+"/metrics")
+	for _, want := range []string{
+		`hookline_delivery_attempts_total{outcome="success"} 0`,
+		`hookline_delivery_attempts_total{outcome="failure"} 0`,
+		`hookline_deliveries_finished_total{status="succeeded"} 0`,
+		`hookline_deliveries_finished_total{status="dead"} 0`,
+		`hookline_queue_depth 0`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("%s/metrics lacks %q", metricsURL, want)
+		}
+	}
+	status := func(url string) int {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, url := range []string{"http://" + p.addr + "/metrics", metricsURL + "/graphql", metricsURL + "/"} {
+		if got := status(url); got != http.StatusNotFound {
+			t.Errorf("GET %s: %d; want 404", url, got)
+		}
+	}
+	if got := status("http://" + p.addr + "/livez"); got != http.StatusOK {
+		t.Errorf("GET /livez on the API's listener: %d; want 200", got)
 	}
 }

@@ -44,11 +44,14 @@ type Config struct {
 	RatePerSecond       float64
 	RateBurst           int
 	MaxWebsocketsPerKey int
+	// ServeMetrics serves Deps.Metrics at /metrics beside the API. Off,
+	// the metrics are still counted, for a listener of their own.
+	ServeMetrics bool
 }
 
 // DefaultConfig returns the production limits.
 func DefaultConfig() Config {
-	return Config{MaxBodyBytes: 1 << 20, RequestTimeout: 30 * time.Second, Introspection: true, MaxWebsocketsPerKey: 100}
+	return Config{MaxBodyBytes: 1 << 20, RequestTimeout: 30 * time.Second, Introspection: true, MaxWebsocketsPerKey: 100, ServeMetrics: true}
 }
 
 // Deps are the parts the API serves.
@@ -56,7 +59,8 @@ type Deps struct {
 	Store  *store.Store
 	Engine *delivery.Engine
 	Feed   feed.Feed
-	// Metrics, when set, is served at /metrics and counts operations.
+	// Metrics, when set, counts operations and subscriptions, and is
+	// served at /metrics if Config.ServeMetrics.
 	Metrics *metrics.Metrics
 	Log     *slog.Logger
 	// Stopping, when set, makes /readyz answer 503 once it holds true.
@@ -65,7 +69,8 @@ type Deps struct {
 
 // New returns Hookline's HTTP handler: the GraphQL IDE at /, the
 // authenticated GraphQL endpoint at /graphql (POST, GET, SSE and both
-// websocket protocols), and /livez, /readyz, /metrics.
+// websocket protocols), and /livez, /readyz and, unless they have a
+// listener of their own, /metrics.
 func New(cfg Config, d Deps) http.Handler {
 	if d.Stopping == nil {
 		d.Stopping = new(atomic.Bool)
@@ -146,7 +151,7 @@ func New(cfg Config, d Deps) http.Handler {
 	mux.Handle("/graphql", http.MaxBytesHandler(auth.middleware(gql, cfg.RequestTimeout, cfg.MaxBodyBytes), cfg.MaxBodyBytes))
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", ready(d.Store, d.Stopping))
-	if d.Metrics != nil {
+	if d.Metrics != nil && cfg.ServeMetrics {
 		mux.Handle("GET /metrics", d.Metrics.Handler())
 	}
 	return withRequestID(withReadDeadline(mux, cfg.RequestTimeout))
