@@ -25,6 +25,9 @@ type Config struct {
 	LogFormat   string
 	// RedisURL, when set, carries subscription messages between processes.
 	RedisURL string
+	// MetricsAddr, when set, is where /metrics is served, and the API's
+	// listener does not serve it.
+	MetricsAddr string
 	// HTTP limits what clients may ask of the API.
 	HTTP httpapi.Config
 	// DBMaxConns caps the database connection pool.
@@ -62,6 +65,8 @@ func LoadConfig(getenv func(string) string, args []string) (Config, error) {
 	str("HOOKLINE_ADMIN_KEY", &c.AdminKey)
 	str("HOOKLINE_LOG_FORMAT", &c.LogFormat)
 	str("HOOKLINE_REDIS_URL", &c.RedisURL)
+	str("HOOKLINE_METRICS_ADDR", &c.MetricsAddr)
+	c.HTTP.ServeMetrics = c.MetricsAddr == ""
 	if v := getenv("HOOKLINE_ALLOWED_ORIGINS"); v != "" && v != "*" {
 		for _, o := range strings.Split(v, ",") {
 			if o = strings.TrimSpace(o); o != "" {

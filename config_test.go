@@ -74,6 +74,7 @@ func TestLoadConfig(t *testing.T) {
 			tc.want.Delivery = def.Delivery
 			tc.want.HTTP.MaxBodyBytes, tc.want.HTTP.RequestTimeout, tc.want.HTTP.Introspection, tc.want.HTTP.MaxWebsocketsPerKey, tc.want.DBMaxConns =
 				def.HTTP.MaxBodyBytes, def.HTTP.RequestTimeout, def.HTTP.Introspection, def.HTTP.MaxWebsocketsPerKey, def.DBMaxConns
+			tc.want.HTTP.ServeMetrics = def.HTTP.ServeMetrics
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("LoadConfig(%v, %q) = %+v; want %+v", tc.env, tc.args, got, tc.want)
 			}
@@ -193,6 +194,8 @@ func TestLoadConfigDefaultValues(t *testing.T) {
 		{"Addr", c.Addr, ":8080"},
 		{"DatabaseURL", c.DatabaseURL, "sqlite://hookline.db"},
 		{"RedisURL", c.RedisURL, ""},
+		{"MetricsAddr", c.MetricsAddr, ""},
+		{"ServeMetrics", c.HTTP.ServeMetrics, true},
 		{"len(AllowedOrigins)", len(c.HTTP.AllowedOrigins), 0},
 		{"MaxBodyBytes", c.HTTP.MaxBodyBytes, int64(1048576)},
 		{"RequestTimeout", c.HTTP.RequestTimeout, 30 * time.Second},
@@ -214,6 +217,18 @@ func TestLoadConfigDefaultValues(t *testing.T) {
 		if !reflect.DeepEqual(tc.got, tc.want) {
 			t.Errorf("LoadConfig(no settings).%s = %v; want %v", tc.name, tc.got, tc.want)
 		}
+	}
+}
+
+// TestLoadConfigMetricsAddr: with HOOKLINE_METRICS_ADDR the metrics move
+// to their own listener, off the API's.
+func TestLoadConfigMetricsAddr(t *testing.T) {
+	c, err := LoadConfig(fakeEnv(map[string]string{"HOOKLINE_METRICS_ADDR": "127.0.0.1:9090"}), nil)
+	if err != nil {
+		t.Fatalf("LoadConfig error: %v", err)
+	}
+	if c.MetricsAddr != "127.0.0.1:9090" || c.HTTP.ServeMetrics {
+		t.Errorf("MetricsAddr = %q, HTTP.ServeMetrics = %t; want 127.0.0.1:9090 and false", c.MetricsAddr, c.HTTP.ServeMetrics)
 	}
 }
 

@@ -67,6 +67,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("HOOKLINE_METRICS_ADDR: listen on %s: %w", cfg.MetricsAddr, err)
+		}
+	}
 	cfg.Delivery.UserAgent = "Hookline/" + version
 	m := metrics.New(st, log)
 	cfg.Delivery.Observer = m
@@ -76,17 +83,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	engineDone := make(chan error, 1)
 	go func() { engineDone <- engine.Run(engineCtx) }()
 
-	srv := &http.Server{
-		Handler:           httpapi.New(cfg.HTTP, httpapi.Deps{Store: st, Engine: engine, Feed: changes, Metrics: m, Log: log, Stopping: &stopping}),
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+	serveErr := make(chan error, 2)
+	if metricsLn != nil {
+		// Scrapes answer until run returns, through the shutdown.
+		metricsSrv := newMetricsServer(ctx, m)
+		defer metricsSrv.Close()
+		go func() { serveErr <- metricsSrv.Serve(metricsLn) }()
+		log.Info("metrics listening", "addr", metricsLn.Addr().String())
 	}
+	srv := newServer(ctx, httpapi.New(cfg.HTTP, httpapi.Deps{Store: st, Engine: engine, Feed: changes, Metrics: m, Log: log, Stopping: &stopping}))
 	log.Info("hookline listening", "addr", ln.Addr().String(), "database", store.RedactURL(cfg.DatabaseURL), "version", version)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
-
-	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	select {
 	case err := <-serveErr:
@@ -111,6 +120,34 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// A client has readHeaderTimeout to send a request's headers, and a
+// keep-alive connection closes after idleTimeout without a request.
+const (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 2 * time.Minute
+)
+
+// newServer returns an HTTP server for h whose requests' contexts derive
+// from ctx. It has no ReadTimeout or WriteTimeout: they would end SSE
+// streams and websockets. The handler gives each request's body, and each
+// query and mutation, HOOKLINE_REQUEST_TIMEOUT instead.
+func newServer(ctx context.Context, h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+}
+
+// newMetricsServer serves m at /metrics, and nothing else, for a listener
+// of the metrics' own (HOOKLINE_METRICS_ADDR).
+func newMetricsServer(ctx context.Context, m *metrics.Metrics) *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	return newServer(ctx, mux)
 }
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {

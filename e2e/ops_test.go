@@ -56,12 +56,18 @@ func TestOperatorEndpoints(t *testing.T) {
 		`hookline_queue_depth 0`,
 		`hookline_queue_oldest_pending_age_seconds`,
 		`hookline_active_subscriptions 0`,
-		`hookline_graphql_operations_total{operation="ListHooks",outcome="ok"} 1`,
-		`hookline_graphql_operation_duration_seconds_count{operation="ListHooks"} 1`,
-		`hookline_graphql_operations_total{operation="DropMissing",outcome="error"} 1`,
+		`hookline_delivery_attempts_total{outcome="failure"} 0`,
+		`hookline_graphql_operations_total{field="webhooks",outcome="ok"} 1`,
+		`hookline_graphql_operation_duration_seconds_count{field="webhooks"} 1`,
+		`hookline_graphql_operations_total{field="deleteWebhook",outcome="error"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	for _, name := range []string{"ListHooks", "DropMissing"} {
+		if strings.Contains(body, name) {
+			t.Errorf("/metrics shows the operation name %s", name)
 		}
 	}
 }

@@ -33,8 +33,10 @@ type authenticator struct {
 	sessions *sessions
 }
 
-// middleware requires a valid API key in the Authorization header and
-// bounds each request's time. Websocket upgrades pass through: browsers
+// middleware requires a valid API key in the Authorization header, reads
+// the request body, and bounds each request's time: the body must arrive,
+// and a query or mutation must finish, within timeout of the request's
+// start, whatever the transport. Websocket upgrades pass through: browsers
 // cannot set headers on them, so they authenticate in connection_init.
 func (a *authenticator) middleware(next http.Handler, timeout time.Duration, maxBody int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -46,10 +48,17 @@ func (a *authenticator) middleware(next http.Handler, timeout time.Duration, max
 			next.ServeHTTP(w, withWebsocketSlot(r))
 			return
 		}
-		ctx := r.Context()
-		if !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		deadline := time.Now().Add(timeout)
+		ctx := context.WithValue(r.Context(), deadlineKey{}, deadline)
+		sse := transport.SSE{}.Supports(r)
+		if sse {
+			// The operation may be a subscription, which the deadline must
+			// not end: a query or mutation gets it when it runs (see
+			// withDeadline).
+			ctx = context.WithValue(ctx, sseKey{}, true)
+		} else {
 			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, timeout)
+			ctx, cancel = context.WithDeadline(ctx, deadline)
 			defer cancel()
 		}
 		owners := r.Header.Values(OwnerHeader)
@@ -65,17 +74,9 @@ func (a *authenticator) middleware(next http.Handler, timeout time.Duration, max
 			writeError(w, model.Errorf(model.CodeTooLarge, "request body too large: %d bytes, at most %d are accepted", r.ContentLength, maxBody), 0)
 			return
 		}
-		if r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
-			// A body of unknown length (chunked) is read here, where going
-			// over the limit can still be answered with 413.
-			body, err := io.ReadAll(r.Body)
-			if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
-				writeError(w, model.Errorf(model.CodeTooLarge, "request body too large: over %d bytes", maxBody), 0)
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-		}
-		c, err := a.authenticate(ctx, r.Header.Get("Authorization"), owners)
+		authCtx, cancelAuth := context.WithDeadline(ctx, deadline)
+		c, err := a.authenticate(authCtx, r.Header.Get("Authorization"), owners)
+		cancelAuth()
 		if err != nil {
 			writeError(w, err, 0)
 			return
@@ -84,7 +85,20 @@ func (a *authenticator) middleware(next http.Handler, timeout time.Duration, max
 			writeError(w, model.Errorf(model.CodeRateLimited, "rate limit exceeded for this API key; retry in %s", wait.Round(time.Millisecond)), wait)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(model.WithCaller(ctx, c)))
+		body, err := readBody(w, r, deadline, timeout, maxBody)
+		if err == nil && (transport.POST{}).Supports(r) {
+			err = checkBody(body) // POST and SSE
+		}
+		if err != nil {
+			writeError(w, err, 0)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		ctx = model.WithCaller(ctx, c)
+		if !sse {
+			ctx, w = withStatus(ctx, w)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -173,14 +187,7 @@ func (a *authenticator) websocketOperation(ctx context.Context, op *ast.Operatio
 	if op == nil || op.Operation == ast.Subscription {
 		return responses
 	}
-	// The transport runs the operation when it asks for the response, with
-	// the connection's context: the deadline goes there.
-	deadline := time.Now().Add(timeout)
-	return func(ctx context.Context) *graphql.Response {
-		ctx, cancel := context.WithDeadline(ctx, deadline)
-		defer cancel()
-		return responses(ctx)
-	}
+	return withDeadline(responses, time.Now().Add(timeout))
 }
 
 // websocketClose releases an authenticated connection's slot.
@@ -270,7 +277,10 @@ func writeError(w http.ResponseWriter, err error, retryAfter time.Duration) {
 	default:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="hookline"`)
 	}
+	if e, ok := errors.AsType[*statusError](err); ok {
+		status = e.status
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": model.PublicMessage(err), "extensions": ext}}})
+	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": clipMessage(model.PublicMessage(err)), "extensions": ext}}})
 }

@@ -35,18 +35,23 @@ type Config struct {
 	// AllowedOrigins limits cross-origin websocket upgrades; empty allows any.
 	AllowedOrigins []string
 	MaxBodyBytes   int64
-	// RequestTimeout bounds a query or mutation (subscriptions excepted).
+	// RequestTimeout bounds a request: its body must arrive, and a query
+	// or mutation over any transport must finish, within it. Subscriptions
+	// run as long as they are wanted.
 	RequestTimeout time.Duration
 	Introspection  bool
 	// RatePerSecond and RateBurst limit each API key; 0 means unlimited.
 	RatePerSecond       float64
 	RateBurst           int
 	MaxWebsocketsPerKey int
+	// ServeMetrics serves Deps.Metrics at /metrics beside the API. Off,
+	// the metrics are still counted, for a listener of their own.
+	ServeMetrics bool
 }
 
 // DefaultConfig returns the production limits.
 func DefaultConfig() Config {
-	return Config{MaxBodyBytes: 1 << 20, RequestTimeout: 30 * time.Second, Introspection: true, MaxWebsocketsPerKey: 100}
+	return Config{MaxBodyBytes: 1 << 20, RequestTimeout: 30 * time.Second, Introspection: true, MaxWebsocketsPerKey: 100, ServeMetrics: true}
 }
 
 // Deps are the parts the API serves.
@@ -54,7 +59,8 @@ type Deps struct {
 	Store  *store.Store
 	Engine *delivery.Engine
 	Feed   feed.Feed
-	// Metrics, when set, is served at /metrics and counts operations.
+	// Metrics, when set, counts operations and subscriptions, and is
+	// served at /metrics if Config.ServeMetrics.
 	Metrics *metrics.Metrics
 	Log     *slog.Logger
 	// Stopping, when set, makes /readyz answer 503 once it holds true.
@@ -63,7 +69,8 @@ type Deps struct {
 
 // New returns Hookline's HTTP handler: the GraphQL IDE at /, the
 // authenticated GraphQL endpoint at /graphql (POST, GET, SSE and both
-// websocket protocols), and /livez, /readyz, /metrics.
+// websocket protocols), and /livez, /readyz and, unless they have a
+// listener of their own, /metrics.
 func New(cfg Config, d Deps) http.Handler {
 	if d.Stopping == nil {
 		d.Stopping = new(atomic.Bool)
@@ -101,10 +108,13 @@ func New(cfg Config, d Deps) http.Handler {
 	gql.SetParserTokenLimit(parserTokenLimit)
 	if cfg.Introspection {
 		gql.Use(extension.Introspection{})
+	} else {
+		gql.Use(noIntrospection{})
 	}
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	gql.Use(extension.FixedComplexityLimit(complexityLimit))
 	gql.Use(shapeLimit{})
+	gql.Use(streamedSubscriptions{})
 	if d.Metrics != nil {
 		gql.Use(d.Metrics.Extension())
 	}
@@ -114,6 +124,7 @@ func New(cfg Config, d Deps) http.Handler {
 		if name == "" && oc.Operation != nil {
 			name = oc.Operation.Name // named in the document, not in the request
 		}
+		name = clip(name) // the client's: logged, so bounded
 		d.Log.DebugContext(ctx, "graphql operation", "request_id", model.RequestID(ctx), "operation", name)
 		if oc.Operation != nil && oc.Operation.Operation == ast.Mutation {
 			next = audited(d.Log, name, oc.Operation, next)
@@ -124,9 +135,15 @@ func New(cfg Config, d Deps) http.Handler {
 		case oc.Operation != nil && oc.Operation.Operation == ast.Subscription:
 			return auth.sseSubscription(ctx, next)
 		}
+		// A query or mutation over HTTP ends at its request's deadline:
+		// over POST and GET its context has it already, over SSE it does
+		// not, as the request could have been a subscription.
+		if deadline, ok := requestDeadline(ctx); ok {
+			return withDeadline(next(ctx), deadline)
+		}
 		return next(ctx)
 	})
-	gql.SetErrorPresenter(res.PresentError)
+	gql.SetErrorPresenter(clippedErrors(res.PresentError))
 	gql.SetRecoverFunc(res.Recover)
 
 	mux := http.NewServeMux()
@@ -134,10 +151,10 @@ func New(cfg Config, d Deps) http.Handler {
 	mux.Handle("/graphql", http.MaxBytesHandler(auth.middleware(gql, cfg.RequestTimeout, cfg.MaxBodyBytes), cfg.MaxBodyBytes))
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", ready(d.Store, d.Stopping))
-	if d.Metrics != nil {
+	if d.Metrics != nil && cfg.ServeMetrics {
 		mux.Handle("GET /metrics", d.Metrics.Handler())
 	}
-	return withRequestID(mux)
+	return withRequestID(withReadDeadline(mux, cfg.RequestTimeout))
 }
 
 // ready answers 200 when the database answers and the process is not

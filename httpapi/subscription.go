@@ -2,10 +2,12 @@ package httpapi
 
 import (
 	"context"
+	"net/http"
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/hookline/hookline/model"
@@ -61,5 +63,29 @@ func (a *authenticator) sseSubscription(ctx context.Context, next graphql.Operat
 			}
 		}
 		return r
+	}
+}
+
+// streamedSubscriptions refuses, before it runs, a subscription sent where
+// it cannot stream: over a plain POST or a GET it would wait for its first
+// message and answer it alone. It answers HTTP 400 with BAD_USER_INPUT.
+type streamedSubscriptions struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = streamedSubscriptions{}
+
+func (streamedSubscriptions) ExtensionName() string                   { return "StreamedSubscriptions" }
+func (streamedSubscriptions) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (streamedSubscriptions) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil || oc.Operation.Operation != ast.Subscription || overWebsocket(ctx) || overSSE(ctx) {
+		return nil
+	}
+	refuse(ctx, http.StatusBadRequest)
+	return &gqlerror.Error{
+		Message:    "subscriptions need a websocket (graphql-transport-ws or graphql-ws) or Server-Sent Events: a POST with Accept: text/event-stream",
+		Extensions: map[string]any{"code": model.CodeBadUserInput},
 	}
 }

@@ -6,13 +6,14 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"sync"
+	"slices"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/hookline/hookline/model"
 )
@@ -32,7 +33,6 @@ type Metrics struct {
 	subscriptions    prometheus.Gauge
 	operations       *prometheus.CounterVec
 	opDuration       *prometheus.HistogramVec
-	opNames          operationNames
 }
 
 // New registers the collectors; queue, when not nil, is asked for the queue
@@ -57,12 +57,24 @@ func New(queue QueueStats, log *slog.Logger) *Metrics {
 			Name: "hookline_active_subscriptions", Help: "GraphQL subscriptions open on this process.",
 		}),
 		operations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "hookline_graphql_operations_total", Help: "GraphQL operations by operation name and outcome (ok, error).",
-		}, []string{"operation", "outcome"}),
+			Name: "hookline_graphql_operations_total",
+			Help: "GraphQL queries and mutations by root field (an operation with several counts under each) and outcome (ok, error).",
+		}, []string{"field", "outcome"}),
 		opDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "hookline_graphql_operation_duration_seconds", Help: "GraphQL operation duration, subscriptions excluded.",
+			Name: "hookline_graphql_operation_duration_seconds", Help: "GraphQL query and mutation duration by root field.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 12),
-		}, []string{"operation"}),
+		}, []string{"field"}),
+	}
+	// Series whose labels are known in advance exist from the start, at 0,
+	// so that rate() and alerts see the first increment.
+	for _, o := range []model.AttemptOutcome{model.AttemptOutcomeSuccess, model.AttemptOutcomeFailure} {
+		m.attempts.WithLabelValues(lower(string(o)))
+	}
+	for _, s := range []model.DeliveryStatus{model.DeliveryStatusSucceeded, model.DeliveryStatusDead} {
+		m.finished.WithLabelValues(lower(string(s)))
+	}
+	for _, h := range []model.HealthStatus{model.HealthStatusHealthy, model.HealthStatusUnhealthy, model.HealthStatusUnknown} {
+		m.attemptsByHealth.WithLabelValues(lower(string(h)))
 	}
 	m.registry.MustRegister(m.attempts, m.finished, m.attemptDuration, m.attemptsByHealth, m.subscriptions, m.operations, m.opDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -105,65 +117,104 @@ func lower(s string) string {
 	return string(b)
 }
 
-// Extension returns a gqlgen extension that counts and times operations.
-func (m *Metrics) Extension() graphql.HandlerExtension { return operationMetrics{m} }
+// Extension returns a gqlgen extension that counts and times queries and
+// mutations by root field. Labels are the root fields of the schema, a
+// fixed set, never names a client chose: an operation's name could tell
+// one tenant's business to whoever reads the metrics, and every new name
+// would be a series kept forever.
+func (m *Metrics) Extension() graphql.HandlerExtension { return &operationMetrics{m: m} }
 
-type operationMetrics struct{ m *Metrics }
+// Fixed label values of hookline_graphql_operations_total besides the
+// schema's root fields.
+const (
+	// LabelInvalid counts requests that did not parse or validate.
+	LabelInvalid = "invalid"
+	// LabelOther counts root fields not in the schema's query or mutation
+	// type, such as __typename.
+	LabelOther = "other"
+)
 
-func (operationMetrics) ExtensionName() string                   { return "HooklineMetrics" }
-func (operationMetrics) Validate(graphql.ExecutableSchema) error { return nil }
-func (o operationMetrics) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+type operationMetrics struct {
+	m *Metrics
+	// fields are the query and mutation types' fields, read from the
+	// schema by Validate, before serving.
+	fields map[string]bool
+}
+
+func (*operationMetrics) ExtensionName() string { return "HooklineMetrics" }
+
+// Validate reads the root fields from the schema.
+func (o *operationMetrics) Validate(es graphql.ExecutableSchema) error {
+	s := es.Schema()
+	o.fields = map[string]bool{}
+	for _, def := range []*ast.Definition{s.Query, s.Mutation} {
+		if def == nil {
+			continue
+		}
+		for _, f := range def.Fields {
+			o.fields[f.Name] = true
+		}
+	}
+	return nil
+}
+
+func (o *operationMetrics) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	if !graphql.HasOperationContext(ctx) {
 		return next(ctx)
 	}
 	oc := graphql.GetOperationContext(ctx)
-	if oc.Operation != nil && oc.Operation.Operation == "subscription" {
+	if oc.Operation != nil && oc.Operation.Operation == ast.Subscription {
 		return next(ctx) // counted by hookline_active_subscriptions, not per message
 	}
 	resp := next(ctx)
-	name := o.m.opNames.label(oc)
 	outcome := "ok"
 	if resp != nil && len(resp.Errors) > 0 {
 		outcome = "error"
 	}
-	o.m.operations.WithLabelValues(name, outcome).Inc()
-	o.m.opDuration.WithLabelValues(name).Observe(time.Since(oc.Stats.OperationStart).Seconds())
+	took := time.Since(oc.Stats.OperationStart).Seconds()
+	for _, label := range o.labels(oc) {
+		o.m.operations.WithLabelValues(label, outcome).Inc()
+		o.m.opDuration.WithLabelValues(label).Observe(took)
+	}
 	return resp
 }
 
-// MaxOperationNames is how many distinct operation names get a label value
-// of their own; later ones are counted as "other".
-const MaxOperationNames = 200
-
-// operationNames turns operations into label values. Clients choose the
-// names, so their number is capped: each value is a series kept forever.
-type operationNames struct {
-	mu   sync.Mutex
-	seen map[string]bool
-}
-
-// label is the operation's name; anonymous and over-long names are grouped
-// by operation type, and names past the first MaxOperationNames as "other".
-func (n *operationNames) label(oc *graphql.OperationContext) string {
+// labels returns the label values of an operation: its distinct root
+// fields, fragments expanded (@skip and @include aside), as named by the
+// schema.
+func (o *operationMetrics) labels(oc *graphql.OperationContext) []string {
 	if oc.Operation == nil {
-		return "invalid"
+		return []string{LabelInvalid}
 	}
-	name := oc.Operation.Name
-	if name == "" || len(name) > 64 {
-		return "anonymous_" + string(oc.Operation.Operation)
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if !n.seen[name] {
-		if len(n.seen) >= MaxOperationNames {
-			return "other"
+	var labels []string
+	seen := map[string]bool{}
+	var walk func(ast.SelectionSet)
+	walk = func(set ast.SelectionSet) {
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				label := s.Name
+				if !o.fields[label] {
+					label = LabelOther
+				}
+				if !slices.Contains(labels, label) {
+					labels = append(labels, label)
+				}
+			case *ast.InlineFragment:
+				walk(s.SelectionSet)
+			case *ast.FragmentSpread:
+				if f := oc.Doc.Fragments.ForName(s.Name); f != nil && !seen[s.Name] {
+					seen[s.Name] = true
+					walk(f.SelectionSet)
+				}
+			}
 		}
-		if n.seen == nil {
-			n.seen = map[string]bool{}
-		}
-		n.seen[name] = true
 	}
-	return name
+	walk(oc.Operation.SelectionSet)
+	if len(labels) == 0 {
+		labels = append(labels, LabelOther)
+	}
+	return labels
 }
 
 // queueCollector reads the queue's depth and age from the database at each scrape.
