@@ -176,7 +176,9 @@ func publishOne(t *testing.T, c *client) string {
 	t.Helper()
 	var out struct {
 		PublishEvent struct {
-			Deliveries struct{ Edges []struct{ Node struct{ ID string } } }
+			Deliveries struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 	}
 	c.mustDo(t, `mutation { publishEvent(input: {type: "order.created", payload: {}}) { deliveries(first: 2) { edges { node { id } } } } }`, nil, &out)

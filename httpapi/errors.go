@@ -12,8 +12,8 @@ import (
 
 // How much of a request an error message may repeat.
 const (
-	maxQuoted  = 100  // bytes of one quoted fragment, word or path element
-	maxMessage = 1000 // bytes of the whole message
+	maxQuoted  = 100 // bytes of one quoted fragment, word or path element
+	maxMessage = 400 // bytes of the whole message: values quoted without quotes (gqlparser's "x is not a valid Enum") have spaces in them
 )
 
 // clippedErrors presents errors as present does, with their messages and

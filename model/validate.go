@@ -135,19 +135,19 @@ func ValidateEventType(field, name string) error {
 }
 
 // maxQuoted bounds how much of a client's value an error message repeats.
-const maxQuoted = 200
+const maxQuoted = 100
 
-// Quote quotes s for an error message, cut to its first 200 bytes, so that a
+// Quote quotes s for an error message, cut to its first 100 bytes, so that a
 // huge bad value is not echoed back in full.
 func Quote(s string) string {
 	if len(s) <= maxQuoted {
 		return strconv.Quote(s)
 	}
-	return strconv.Quote(Truncate(s, maxQuoted)) + fmt.Sprintf("… (%d bytes)", len(s))
+	return strconv.Quote(truncate(s, maxQuoted)) + fmt.Sprintf("… (%d bytes)", len(s))
 }
 
-// Truncate cuts s to at most n bytes, at a character boundary.
-func Truncate(s string, n int) string {
+// truncate cuts s to at most n bytes, at a character boundary.
+func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

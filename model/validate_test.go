@@ -26,7 +26,7 @@ func TestQuote(t *testing.T) {
 	if len(got) > maxQuoted+40 || !strings.HasSuffix(got, "… (2000 bytes)") {
 		t.Errorf("Quote of 2000 bytes = %q; want the first %d bytes and the size", got, maxQuoted)
 	}
-	if cut := Truncate(long, 201); len(cut) != 200 || !utf8.ValidString(cut) {
-		t.Errorf("Truncate(201) = %d bytes, valid UTF-8 %v; want 200 bytes cut at a character", len(cut), utf8.ValidString(cut))
+	if cut := truncate(long, 201); len(cut) != 200 || !utf8.ValidString(cut) {
+		t.Errorf("truncate(201) = %d bytes, valid UTF-8 %v; want 200 bytes cut at a character", len(cut), utf8.ValidString(cut))
 	}
 }

@@ -56,10 +56,6 @@ func (r *Resolver) PresentError(ctx context.Context, err error) *gqlerror.Error 
 		if _, ok := gqlErr.Extensions["code"]; !ok {
 			gqlErr.Extensions["code"] = model.CodeBadUserInput
 		}
-		// They may quote the client's values, of any size.
-		if len(gqlErr.Message) > maxMessageBytes {
-			gqlErr.Message = model.Truncate(gqlErr.Message, maxMessageBytes) + "…"
-		}
 	default:
 		r.Logger.ErrorContext(ctx, "graphql operation failed", "path", gqlErr.Path.String(), "err", err)
 		gqlErr.Message = model.PublicMessage(err)
@@ -73,10 +69,6 @@ func (r *Resolver) Recover(ctx context.Context, p any) error {
 	r.Logger.ErrorContext(ctx, "resolver panic", "panic", p, "stack", string(debug.Stack()))
 	return fmt.Errorf("panic: %v", p)
 }
-
-// maxMessageBytes bounds the parse and validation messages, which quote
-// the client's input.
-const maxMessageBytes = 400
 
 // isArgumentError tells whether gqlErr was raised while coercing a field's
 // arguments: its path then runs past the field's own, into the argument.
