@@ -454,3 +454,94 @@ func TestWebsocketsPerKeyCapped(t *testing.T) {
 	})
 	open[1].Close(websocket.StatusNormalClosure, "")
 }
+
+// limitsProcess starts a hookline process on a new SQLite file and returns
+// a client with its admin key.
+func limitsProcess(t *testing.T) *client {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs a hookline process: skipped with -short")
+	}
+	const adminKey = "limits-admin-key-0123456789"
+	p := startProcess(t, "HOOKLINE_DATABASE_URL=sqlite://"+t.TempDir()+"/limits.db", "HOOKLINE_ADMIN_KEY="+adminKey)
+	return p.client(adminKey)
+}
+
+// wantRefused asserts that resp is a BAD_USER_INPUT error naming field
+// (unless empty) that no resolver answered: no data, no path.
+func wantRefused(t *testing.T, resp gqlResponse, field string) gqlError {
+	t.Helper()
+	e := wantError(t, resp, model.CodeBadUserInput, field)
+	if d := strings.TrimSpace(string(resp.Data)); (d != "" && d != "null") || len(e.Path) > 0 || len(resp.Errors) != 1 {
+		t.Errorf("data %s, errors %+v; want the operation refused before any resolver ran", resp.Data, resp.Errors)
+	}
+	return e
+}
+
+// TestPageSizesCheckedBeforeCost: the cost of a page is its size times the
+// cost of an item, and Int arguments hold 64 bits. A page of 2^58 − 1
+// deliveries under 64 webhooks cost 3 × 2^64 + 1, which wrapped to 1 and
+// ran. Page sizes out of range are refused before the cost is computed.
+func TestPageSizesCheckedBeforeCost(t *testing.T) {
+	c := limitsProcess(t)
+	c.createWebhook(t, validWebhookInput(nil))
+	const wraps = `{ webhooks(first: 64) { edges { node { deliveries(first: 288230376151711743) { edges { node { id } } } } } } }`
+	e := wantRefused(t, c.do(t, wraps, nil), "first")
+	if !strings.Contains(e.Message, "between 0 and 100") {
+		t.Errorf("message %q does not give the range", e.Message)
+	}
+	const byVariable = `query($n: Int) { webhooks(first: 64) { edges { node { deliveries(first: $n) { edges { node { id } } } } } } }`
+	wantRefused(t, c.do(t, byVariable, map[string]any{"n": int64(288230376151711743)}), "first")
+	wantRefused(t, c.do(t, byVariable, map[string]any{"n": 101}), "first")
+	wantRefused(t, c.do(t, `{ events(last: 9223372036854775807) { totalCount } }`, nil), "last")
+	wantRefused(t, c.do(t, `{ deliveries(first: -1) { totalCount } }`, nil), "first")
+	for _, last := range []int{0, 101} {
+		wantRefused(t, c.do(t, `query($n: Int) { deliveries { edges { node { attempts(last: $n) { id } } } } }`, map[string]any{"n": last}), "last")
+	}
+
+	var out struct{ Webhooks connPage }
+	c.mustDo(t, `{ webhooks(first: 100) { edges { node { id deliveries(first: 0) { totalCount } } } } }`, nil, &out)
+	if len(out.Webhooks.Edges) != 1 {
+		t.Errorf("webhooks(first: 100) gave %d webhooks; want 1", len(out.Webhooks.Edges))
+	}
+	c.mustDo(t, `{ deliveries(last: 100) { edges { node { attempts(last: 1) { id } } } } }`, nil, nil)
+}
+
+// TestFragmentsExpandingExponentially: fragments that spread the next one
+// ten times each expand to 10^levels fields; computing their cost visited
+// every one (twelve levels would take years). They are refused at once.
+func TestFragmentsExpandingExponentially(t *testing.T) {
+	c := limitsProcess(t)
+	var b strings.Builder
+	b.WriteString("{ ...F0 }\n")
+	for i := range 12 {
+		fmt.Fprintf(&b, "fragment F%d on Query { %s}\n", i, strings.Repeat(fmt.Sprintf("...F%d ", i+1), 10))
+	}
+	b.WriteString("fragment F12 on Query { me { id } }\n")
+	e := wantRefused(t, doWithin(t, c, 10*time.Second, b.String()), "")
+	if !strings.Contains(e.Message, "selections") {
+		t.Errorf("message %q does not name the selection limit", e.Message)
+	}
+}
+
+// doWithin is c.do for a query that must be answered within d.
+func doWithin(t *testing.T, c *client, d time.Duration, query string) gqlResponse {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	body, _ := json.Marshal(map[string]any{"query": query})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("no answer within %v: %v", d, err)
+	}
+	defer resp.Body.Close()
+	var out gqlResponse
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("decode response: %v", err)
+	}
+	out.Status = resp.StatusCode
+	return out
+}

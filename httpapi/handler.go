@@ -103,8 +103,9 @@ func New(cfg Config, d Deps) http.Handler {
 		gql.Use(extension.Introspection{})
 	}
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	gql.Use(extension.FixedComplexityLimit(complexityLimit))
+	// shapeLimit first: it refuses what the cost cannot be computed from.
 	gql.Use(shapeLimit{})
+	gql.Use(extension.FixedComplexityLimit(complexityLimit))
 	if d.Metrics != nil {
 		gql.Use(d.Metrics.Extension())
 	}

@@ -20,15 +20,24 @@ import (
 
 // GraphQL request limits.
 const (
-	maxQueryDepth    = 12
-	maxRootFields    = 20
-	complexityLimit  = 20000
+	maxQueryDepth   = 12
+	maxRootFields   = 20
+	complexityLimit = 20000
+	// maxSelections bounds the selections of an operation with its
+	// fragments expanded, which is what computing its cost visits: a few
+	// fragments spreading one another ten times each expand to millions.
+	maxSelections    = complexityLimit
 	parserTokenLimit = 15000
 )
 
-// shapeLimit refuses operations nested deeper than maxQueryDepth or with
-// more than maxRootFields root fields (aliases make one request do the work
-// of many).
+// shapeLimit refuses, before the cost is computed and before any resolver
+// runs, operations with more than maxRootFields root fields (aliases make
+// one request do the work of many), nested deeper than maxQueryDepth, with
+// more than maxSelections selections once fragments are expanded, or with
+// arguments the cost cannot be computed from: a page size (first, last)
+// out of its range, or a number too large to read. It must run before the
+// complexity limit. Its errors are BAD_USER_INPUT; those about an argument
+// name it in extensions.field.
 type shapeLimit struct{}
 
 var _ interface {
@@ -43,45 +52,151 @@ func (shapeLimit) MutateOperationContext(ctx context.Context, oc *graphql.Operat
 	if oc.Operation == nil {
 		return nil
 	}
-	if n := len(oc.Operation.SelectionSet); n > maxRootFields {
+	return checkShape(oc.Operation, oc.Doc.Fragments, oc.Variables)
+}
+
+// checkShape returns the BAD_USER_INPUT error shapeLimit answers op with,
+// or nil when op is within the limits.
+func checkShape(op *ast.OperationDefinition, fragments ast.FragmentDefinitionList, vars map[string]any) *gqlerror.Error {
+	if n := len(op.SelectionSet); n > maxRootFields {
 		return limitError(fmt.Sprintf("operation has %d root fields; at most %d are allowed", n, maxRootFields))
 	}
-	if d := depth(oc.Operation.SelectionSet, oc.Doc.Fragments, 0); d > maxQueryDepth {
-		return limitError(fmt.Sprintf("operation is nested %d levels deep; at most %d are allowed", d, maxQueryDepth))
+	e := measure(op.SelectionSet, fragments)
+	if e.depth > maxQueryDepth {
+		return limitError(fmt.Sprintf("operation is nested %d levels deep; at most %d are allowed", e.depth, maxQueryDepth))
 	}
-	return nil
+	if e.selections > maxSelections {
+		return limitError(fmt.Sprintf("operation has %d selections once its fragments are expanded; at most %d are allowed", e.selections, maxSelections))
+	}
+	return checkArguments(op.SelectionSet, fragments, vars, map[string]bool{})
 }
 
 func limitError(msg string) *gqlerror.Error {
 	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": model.CodeBadUserInput}}
 }
 
-// depth returns how deep fields nest below set, following fragments; it
-// stops counting past the limit, so fragment cycles cannot loop.
-func depth(set ast.SelectionSet, fragments ast.FragmentDefinitionList, level int) int {
-	if level > maxQueryDepth {
-		return level
-	}
-	deepest := level
+func argumentError(field, msg string) *gqlerror.Error {
+	return &gqlerror.Error{Message: field + " " + msg, Extensions: map[string]any{"code": model.CodeBadUserInput, "field": field}}
+}
+
+// extent is how far a selection set reaches once its fragments are
+// expanded: how deep its fields nest and how many selections it has
+// (fields, inline fragments and fragment spreads; __schema's count as one,
+// as the complexity does not look inside).
+type extent struct{ depth, selections int }
+
+// measure returns set's extent. Each named fragment is measured once, so
+// the work is linear in the document however often fragments spread one
+// another (gqlgen's own complexity walk is not, which is why the
+// selections are limited before it runs), and cycles cannot loop.
+func measure(set ast.SelectionSet, fragments ast.FragmentDefinitionList) extent {
+	m := measurer{fragments: fragments, done: map[string]extent{}, open: map[string]bool{}}
+	return m.set(set)
+}
+
+type measurer struct {
+	fragments ast.FragmentDefinitionList
+	done      map[string]extent
+	open      map[string]bool // fragments being measured: spreading one again is a cycle
+}
+
+func (m *measurer) set(set ast.SelectionSet) extent {
+	var out extent
 	for _, sel := range set {
-		var d int
+		var e extent
 		switch s := sel.(type) {
 		case *ast.Field:
-			if len(s.SelectionSet) == 0 {
-				d = level + 1
-			} else {
-				d = depth(s.SelectionSet, fragments, level+1)
+			e = m.set(s.SelectionSet)
+			e.depth++
+			if s.Definition != nil && s.Definition.Type.Name() == "__Schema" {
+				e.selections = 0
 			}
 		case *ast.InlineFragment:
-			d = depth(s.SelectionSet, fragments, level)
+			e = m.set(s.SelectionSet)
 		case *ast.FragmentSpread:
+			e = m.fragment(s.Name)
+		}
+		out.depth = max(out.depth, e.depth)
+		out.selections = satAdd(out.selections, satAdd(e.selections, 1))
+	}
+	return out
+}
+
+func (m *measurer) fragment(name string) extent {
+	if e, ok := m.done[name]; ok {
+		return e
+	}
+	if m.open[name] {
+		return extent{} // validation refuses cycles before this runs
+	}
+	m.open[name] = true
+	var e extent
+	if f := m.fragments.ForName(name); f != nil {
+		e = m.set(f.SelectionSet)
+	}
+	delete(m.open, name)
+	m.done[name] = e
+	return e
+}
+
+// checkArguments checks the arguments of every field below set, each named
+// fragment once (expanded records those seen): every value must be
+// readable, and every page size (first, last) within its range,
+// pageSizeMin to model.MaxPageSize.
+func checkArguments(set ast.SelectionSet, fragments ast.FragmentDefinitionList, vars map[string]any, expanded map[string]bool) *gqlerror.Error {
+	for _, sel := range set {
+		var err *gqlerror.Error
+		switch s := sel.(type) {
+		case *ast.Field:
+			if err = checkFieldArguments(s, vars); err == nil {
+				err = checkArguments(s.SelectionSet, fragments, vars, expanded)
+			}
+		case *ast.InlineFragment:
+			err = checkArguments(s.SelectionSet, fragments, vars, expanded)
+		case *ast.FragmentSpread:
+			if expanded[s.Name] {
+				continue
+			}
+			expanded[s.Name] = true
 			if f := fragments.ForName(s.Name); f != nil {
-				d = depth(f.SelectionSet, fragments, level)
+				err = checkArguments(f.SelectionSet, fragments, vars, expanded)
 			}
 		}
-		deepest = max(deepest, d)
+		if err != nil {
+			return err
+		}
 	}
-	return deepest
+	return nil
+}
+
+// pageSizeMin is the smallest page size a list field takes, when not 0.
+var pageSizeMin = map[string]int{"Delivery.attempts": 1}
+
+func checkFieldArguments(f *ast.Field, vars map[string]any) *gqlerror.Error {
+	for _, arg := range f.Arguments {
+		v, err := arg.Value.Value(vars)
+		if err != nil {
+			// Validation refuses numbers beyond 64 bits already; one
+			// getting through would make gqlgen's cost panic.
+			return argumentError(arg.Name, "holds a number out of range")
+		}
+		if f.Definition == nil || v == nil || (arg.Name != "first" && arg.Name != "last") {
+			continue
+		}
+		if def := f.Definition.Arguments.ForName(arg.Name); def == nil || def.Type.Name() != "Int" {
+			continue
+		}
+		var object string
+		if f.ObjectDefinition != nil {
+			object = f.ObjectDefinition.Name
+		}
+		lo := pageSizeMin[object+"."+f.Name]
+		// Read as the executor and the cost will read it.
+		if n, err := graphql.UnmarshalInt(v); err != nil || n < lo || n > model.MaxPageSize {
+			return argumentError(arg.Name, fmt.Sprintf("of %s.%s must be between %d and %d", object, f.Name, lo, model.MaxPageSize))
+		}
+	}
+	return nil
 }
 
 // rateLimiter is a token bucket per API key.
@@ -176,7 +291,10 @@ func (c *connLimiter) release(keyID string) {
 }
 
 // complexity prices list fields by the page size they ask for, so that
-// nested pages multiply: 100 webhooks × 100 deliveries each is 10,000 nodes.
+// nested pages multiply: 100 webhooks × 100 deliveries each is 10,000
+// nodes. The arithmetic saturates at math.MaxInt, as gqlgen's sums do, so
+// no request can wrap its cost around; shapeLimit has refused page sizes
+// out of range before.
 func complexity() graph.ComplexityRoot {
 	var c graph.ComplexityRoot
 	deliveries := func(child int, first *int, _ *string, last *int, _ *string, _ *model.DeliveryFilter) int {
@@ -191,17 +309,50 @@ func complexity() graph.ComplexityRoot {
 	c.Query.Events = func(child int, first *int, _ *string, last *int, _ *string, _ *model.EventFilter) int {
 		return pageCost(child, first, last)
 	}
+	c.Query.APIKeys = func(child int, first *int, _ *string, last *int, _ *string, _ *model.APIKeyFilter) int {
+		return pageCost(child, first, last)
+	}
+	c.Query.Owners = func(child int, first *int, _ *string, _ *model.OwnerFilter) int {
+		return pageCost(child, first, nil)
+	}
 	c.Delivery.Attempts = func(child int, last *int) int { return pageCost(child, nil, last) }
+	c.Mutation.PublishEvents = func(child int, inputs []*model.PublishEventInput) int {
+		return satAdd(1, satMul(max(len(inputs), 1), child))
+	}
 	return c
 }
 
+// pageCost is 1 plus child for each item of the page: the larger of first
+// and last, model.DefaultPageSize when neither is given, at least 1.
 func pageCost(child int, first, last *int) int {
 	n := model.DefaultPageSize
 	switch {
+	case first != nil && last != nil:
+		n = max(*first, *last)
 	case first != nil:
 		n = *first
 	case last != nil:
 		n = *last
 	}
-	return 1 + max(n, 1)*child
+	return satAdd(1, satMul(max(n, 1), child))
+}
+
+// satAdd returns a+b for non-negative a and b, or math.MaxInt when the sum
+// does not fit; a negative operand counts as 0.
+func satAdd(a, b int) int {
+	a, b = max(a, 0), max(b, 0)
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
+}
+
+// satMul returns a×b for non-negative a and b, or math.MaxInt when the
+// product does not fit; a negative operand counts as 0.
+func satMul(a, b int) int {
+	a, b = max(a, 0), max(b, 0)
+	if a != 0 && b > math.MaxInt/a {
+		return math.MaxInt
+	}
+	return a * b
 }
