@@ -545,3 +545,74 @@ func doWithin(t *testing.T, c *client, d time.Duration, query string) gqlRespons
 	out.Status = resp.StatusCode
 	return out
 }
+
+// aliased returns n copies of field, aliased a1 to a<n>.
+func aliased(n int, field string) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, " a%d: %s", i, field)
+	}
+	return b.String()
+}
+
+// TestRootFieldsThroughFragments: the root field limit counted the
+// selections written at the root, so one inline fragment or fragment
+// spread holding 1,000 aliased fields ran them all. Fields count where
+// they run, whatever fragments hold them.
+func TestRootFieldsThroughFragments(t *testing.T) {
+	c := limitsProcess(t)
+	for name, q := range map[string]string{
+		"InlineFragment":  `{ ... on Query {` + aliased(1000, "me { id }") + ` } }`,
+		"NamedFragment":   `{ ...F } fragment F on Query {` + aliased(1000, "me { id }") + ` }`,
+		"NestedFragments": `{ me { id } ...F } fragment F on Query { ... on Query { ...G } } fragment G on Query {` + aliased(20, "owner") + ` }`,
+	} {
+		t.Run("Err"+name, func(t *testing.T) {
+			e := wantRefused(t, c.do(t, q, nil), "")
+			if !strings.Contains(e.Message, "root fields; at most 20") {
+				t.Errorf("message %q does not name the root field limit", e.Message)
+			}
+		})
+	}
+	t.Run("OK/20", func(t *testing.T) {
+		var out map[string]any
+		c.mustDo(t, `{ ...F ...F ... on Query { a1: me { id } } } fragment F on Query {`+aliased(20, "me { id }")+` }`, nil, &out)
+		if len(out) != 20 {
+			t.Errorf("got %d root fields; want 20", len(out))
+		}
+	})
+}
+
+// TestPublishingFieldsPerRequest: 25 aliased publishEvents of 4 events
+// each, inside a fragment, created 100 events in one request. At most 5
+// publishing fields run in one request, fragments included; more are
+// refused before any runs.
+func TestPublishingFieldsPerRequest(t *testing.T) {
+	c := limitsProcess(t)
+	const publish4 = `publishEvents(inputs: [{type: "a", payload: {}}, {type: "a", payload: {}}, {type: "a", payload: {}}, {type: "a", payload: {}}]) { id }`
+	t.Run("Err25InFragment", func(t *testing.T) {
+		e := wantRefused(t, c.do(t, `mutation { ...P } fragment P on Mutation {`+aliased(25, publish4)+` }`, nil), "")
+		if !strings.Contains(e.Message, "25 root fields") {
+			t.Errorf("message %q does not name the root field limit", e.Message)
+		}
+	})
+	t.Run("Err6InFragment", func(t *testing.T) {
+		q := `mutation { p: publishEvent(input: {type: "a", payload: {}}) { id } ...P } fragment P on Mutation {` + aliased(5, publish4) + ` }`
+		e := wantRefused(t, c.do(t, q, nil), "")
+		if !strings.Contains(e.Message, "6 publishing fields") || !strings.Contains(e.Message, "at most 5") {
+			t.Errorf("message %q does not name the publishing field limit", e.Message)
+		}
+	})
+	if n := c.totalCount(t, "events"); n != 0 {
+		t.Fatalf("%d events after refused requests; want none", n)
+	}
+	t.Run("OK/5", func(t *testing.T) {
+		var out map[string][]struct{ ID string }
+		c.mustDo(t, `mutation { ...P ...P } fragment P on Mutation {`+aliased(5, publish4)+` }`, nil, &out)
+		if len(out) != 5 {
+			t.Errorf("got %d publishing fields; want 5", len(out))
+		}
+		if n := c.totalCount(t, "events"); n != 20 {
+			t.Errorf("%d events; want 20", n)
+		}
+	})
+}

@@ -20,9 +20,12 @@ import (
 
 // GraphQL request limits.
 const (
-	maxQueryDepth   = 12
-	maxRootFields   = 20
-	complexityLimit = 20000
+	maxQueryDepth = 12
+	maxRootFields = 20
+	// maxPublishFields caps the root fields that publish (publishEvent,
+	// publishEvents, broadcastEvent) in one operation.
+	maxPublishFields = 5
+	complexityLimit  = 20000
 	// maxSelections bounds the selections of an operation with its
 	// fragments expanded, which is what computing its cost visits: a few
 	// fragments spreading one another ten times each expand to millions.
@@ -30,14 +33,18 @@ const (
 	parserTokenLimit = 15000
 )
 
+// publishingFields are the mutations that store events.
+var publishingFields = map[string]bool{"publishEvent": true, "publishEvents": true, "broadcastEvent": true}
+
 // shapeLimit refuses, before the cost is computed and before any resolver
-// runs, operations with more than maxRootFields root fields (aliases make
-// one request do the work of many), nested deeper than maxQueryDepth, with
-// more than maxSelections selections once fragments are expanded, or with
-// arguments the cost cannot be computed from: a page size (first, last)
-// out of its range, or a number too large to read. It must run before the
-// complexity limit. Its errors are BAD_USER_INPUT; those about an argument
-// name it in extensions.field.
+// runs, operations with more than maxRootFields root fields or more than
+// maxPublishFields publishing ones (aliases make one request do the work of
+// many; fragments count as the fields they hold), nested deeper than
+// maxQueryDepth, with more than maxSelections selections once fragments
+// are expanded, or with arguments the cost cannot be computed from: a page
+// size (first, last) out of its range, or a number too large to read. It
+// must run before the complexity limit. Its errors are BAD_USER_INPUT;
+// those about an argument name it in extensions.field.
 type shapeLimit struct{}
 
 var _ interface {
@@ -58,8 +65,18 @@ func (shapeLimit) MutateOperationContext(ctx context.Context, oc *graphql.Operat
 // checkShape returns the BAD_USER_INPUT error shapeLimit answers op with,
 // or nil when op is within the limits.
 func checkShape(op *ast.OperationDefinition, fragments ast.FragmentDefinitionList, vars map[string]any) *gqlerror.Error {
-	if n := len(op.SelectionSet); n > maxRootFields {
+	roots := rootFields(op.SelectionSet, fragments)
+	if n := len(roots); n > maxRootFields {
 		return limitError(fmt.Sprintf("operation has %d root fields; at most %d are allowed", n, maxRootFields))
+	}
+	publishing := 0
+	for _, f := range roots {
+		if publishingFields[f.Name] {
+			publishing++
+		}
+	}
+	if publishing > maxPublishFields {
+		return limitError(fmt.Sprintf("operation has %d publishing fields (publishEvent, publishEvents, broadcastEvent); at most %d are allowed", publishing, maxPublishFields))
 	}
 	e := measure(op.SelectionSet, fragments)
 	if e.depth > maxQueryDepth {
@@ -77,6 +94,44 @@ func limitError(msg string) *gqlerror.Error {
 
 func argumentError(field, msg string) *gqlerror.Error {
 	return &gqlerror.Error{Message: field + " " + msg, Extensions: map[string]any{"code": model.CodeBadUserInput, "field": field}}
+}
+
+// rootFields returns the fields set runs at its root, one for each
+// response key (alias or name) as the executor merges them, with inline
+// fragments and fragment spreads expanded. Each named fragment is expanded
+// once, so fragment cycles cannot loop.
+func rootFields(set ast.SelectionSet, fragments ast.FragmentDefinitionList) []*ast.Field {
+	var fields []*ast.Field
+	keys := map[string]bool{}
+	expanded := map[string]bool{}
+	var collect func(ast.SelectionSet)
+	collect = func(set ast.SelectionSet) {
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				key := s.Alias
+				if key == "" {
+					key = s.Name
+				}
+				if !keys[key] {
+					keys[key] = true
+					fields = append(fields, s)
+				}
+			case *ast.InlineFragment:
+				collect(s.SelectionSet)
+			case *ast.FragmentSpread:
+				if expanded[s.Name] {
+					continue
+				}
+				expanded[s.Name] = true
+				if f := fragments.ForName(s.Name); f != nil {
+					collect(f.SelectionSet)
+				}
+			}
+		}
+	}
+	collect(set)
+	return fields
 }
 
 // extent is how far a selection set reaches once its fragments are

@@ -168,6 +168,16 @@ func TestCheckShape(t *testing.T) {
 		{"ErrNumberInPayloadLiteral", `mutation { publishEvent(input: {type: "a", payload: {n: 99999999999999999999}}) { id } }`, "", "input", "Expected value"},
 		{"ErrFloatInPayloadLiteral", `mutation { publishEvent(input: {type: "a", payload: {n: 1e400}}) { id } }`, "", "input", "Expected value"},
 
+		{"OK/20RootFieldsThroughFragments", `{ ` + aliases(10, "me { id }") + ` ...F ...F ... on Query { ...F } } fragment F on Query { ` + aliases(20, "me { id }") + ` }`, "", "", ""},
+		{"OK/5PublishingFields", `mutation { ... on Mutation { ...P ...P } } fragment P on Mutation { ` + aliases(5, publishing) + ` }`, "", "", ""},
+		{"ErrRootFieldsInInlineFragment", `{ ... on Query { ` + aliases(1000, "me { id }") + ` } }`, "", "", "1000 root fields; at most 20"},
+		{"ErrRootFieldsInNamedFragment", `query { ...F } fragment F on Query { ` + aliases(21, "me { id }") + ` }`, "", "", "21 root fields"},
+		{"ErrRootFieldsInNestedFragments", `{ a: me { id } ...F } fragment F on Query { ... on Query { ...G } } fragment G on Query { ` + aliases(20, "owner") + ` }`, "", "", "21 root fields"},
+		{"ErrMutationRootFieldsInFragment", `mutation { ...P } fragment P on Mutation { ` + aliases(25, publishing) + ` }`, "", "", "25 root fields"},
+		{"ErrPublishingFieldsInFragment", `mutation { ...P } fragment P on Mutation { ` + aliases(6, publishing) + ` }`, "", "", "6 publishing fields"},
+		{"ErrPublishingFieldsMixed", `mutation { a: publishEvent(input: {type: "a", payload: {}}) { id } ... on Mutation { b: broadcastEvent(input: {type: "a", payload: {}}) { ownerCount } } ...P } fragment P on Mutation { ` + aliases(4, publishing) + ` }`, "", "", "6 publishing fields"},
+		{"ErrSubscriptionRootFieldsInFragment", `subscription { ...S } fragment S on Subscription { ` + aliases(21, "deliveryUpdated { id }") + ` }`, "", "", "root field"},
+
 		{"ErrDepth", `{ deliveries { edges { node { event { deliveries { edges { node { event { deliveries { edges { node { event { id } } } } } } } } } } } } }`, "", "", "13 levels"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -192,6 +202,18 @@ func TestCheckShape(t *testing.T) {
 			wantLimitError(t, e, tc.field, tc.message)
 		})
 	}
+}
+
+// publishing is a publishEvents field creating four events.
+const publishing = `publishEvents(inputs: [{type: "a", payload: {}}, {type: "a", payload: {}}, {type: "a", payload: {}}, {type: "a", payload: {}}]) { id }`
+
+// aliases returns n copies of field, aliased a0 to a<n-1>.
+func aliases(n int, field string) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "a%d: %s ", i, field)
+	}
+	return b.String()
 }
 
 // wantLimitError checks that e is a BAD_USER_INPUT error whose message
