@@ -616,3 +616,47 @@ func TestPublishingFieldsPerRequest(t *testing.T) {
 		}
 	})
 }
+
+// TestLargePayloadsListed: a payload, an attempt's body or headers hold up
+// to a request body's size, so events(first: 100) { payload } over 1 MiB
+// payloads answered 100 MiB. Such fields are priced by the most they can
+// hold, and once those of one response hold over 8 MiB the rest are
+// answered with TOO_LARGE.
+func TestLargePayloadsListed(t *testing.T) {
+	c := limitsProcess(t)
+	blob := strings.Repeat("x", 900<<10)
+	for range 10 {
+		c.mustDo(t, `mutation($p: JSON!) { publishEvent(input: {type: "big", payload: $p}) { id } }`, map[string]any{"p": map[string]any{"blob": blob}}, nil)
+	}
+	payloads := func(resp gqlResponse) int { return strings.Count(string(resp.Data), blob) }
+
+	t.Run("ErrPricedOverTheLimit", func(t *testing.T) {
+		resp := c.do(t, `{ events(first: 100) { edges { node { payload } } } }`, nil)
+		if len(resp.Errors) == 0 || !strings.Contains(resp.Errors[0].Message, "complexity") || payloads(resp) > 0 {
+			t.Errorf("100 payloads: errors %+v, %d payloads; want a complexity error and none", resp.Errors, payloads(resp))
+		}
+	})
+	t.Run("ErrOverTheResponseBudget", func(t *testing.T) {
+		resp := c.do(t, `{ events(first: 50) { edges { node { id payload } } } }`, nil)
+		if len(resp.Errors) == 0 || resp.Errors[0].Extensions["code"] != model.CodeTooLarge {
+			t.Fatalf("50 events: errors %+v, %d payloads; want TOO_LARGE", resp.Errors, payloads(resp))
+		}
+		if e := resp.Errors[0]; !strings.Contains(e.Message, "8 MiB") || !strings.Contains(e.Message, "fewer") {
+			t.Errorf("message %q does not give the budget and what to do", e.Message)
+		}
+		if n := payloads(resp); n > 9 {
+			t.Errorf("the response holds %d payloads of 900 KiB; want at most 8 MiB of them", n)
+		}
+	})
+	t.Run("OK/Two", func(t *testing.T) {
+		var out struct {
+			Events struct {
+				Edges []struct{ Node struct{ Payload struct{ Blob string } } }
+			}
+		}
+		c.mustDo(t, `{ events(first: 2) { edges { node { payload } } } }`, nil, &out)
+		if e := out.Events.Edges; len(e) != 2 || e[0].Node.Payload.Blob != blob || e[1].Node.Payload.Blob != blob {
+			t.Errorf("events(first: 2) gave %d events; want 2 with their payloads", len(e))
+		}
+	})
+}

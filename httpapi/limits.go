@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -14,6 +15,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"golang.org/x/time/rate"
 
+	"github.com/hookline/hookline/delivery/outbound"
 	"github.com/hookline/hookline/graph"
 	"github.com/hookline/hookline/model"
 )
@@ -31,6 +33,19 @@ const (
 	// fragments spreading one another ten times each expand to millions.
 	maxSelections    = complexityLimit
 	parserTokenLimit = 15000
+	// sizeUnit is what a field may hold for each unit of its cost: a
+	// field of up to 1 MiB costs 257, as much as 257 small fields.
+	sizeUnit = 4 << 10
+	// maxFieldCost caps the cost of one field priced by its size, so that
+	// one payload can be asked for whatever the request body limit is.
+	maxFieldCost = complexityLimit / 20
+	// maxResponseBytes bounds the payloads, attempt bodies and headers one
+	// response (one subscription message) holds, unless twice the request
+	// body limit is more: the cost prices them by the most they can hold,
+	// this by what they hold.
+	maxResponseBytes = 8 << 20
+	// maxHeaderBytes is the most a webhook's headers hold, tokens included.
+	maxHeaderBytes = model.MaxHeaders*model.MaxHeaderValueBytes + 2*model.MaxTokenBytes
 )
 
 // publishingFields are the mutations that store events.
@@ -347,10 +362,13 @@ func (c *connLimiter) release(keyID string) {
 
 // complexity prices list fields by the page size they ask for, so that
 // nested pages multiply: 100 webhooks × 100 deliveries each is 10,000
-// nodes. The arithmetic saturates at math.MaxInt, as gqlgen's sums do, so
-// no request can wrap its cost around; shapeLimit has refused page sizes
-// out of range before.
-func complexity() graph.ComplexityRoot {
+// nodes; and the fields that hold many bytes (payloads, attempt bodies,
+// header lists) by the most they can hold, one unit per sizeUnit: an
+// event's payload and the body sent with it hold up to maxPayloadBytes,
+// the request body limit; no field costs over maxFieldCost. The arithmetic saturates at math.MaxInt, as
+// gqlgen's sums do, so no request can wrap its cost around; shapeLimit
+// has refused page sizes out of range before.
+func complexity(maxPayloadBytes int64) graph.ComplexityRoot {
 	var c graph.ComplexityRoot
 	deliveries := func(child int, first *int, _ *string, last *int, _ *string, _ *model.DeliveryFilter) int {
 		return pageCost(child, first, last)
@@ -374,7 +392,26 @@ func complexity() graph.ComplexityRoot {
 	c.Mutation.PublishEvents = func(child int, inputs []*model.PublishEventInput) int {
 		return satAdd(1, satMul(max(len(inputs), 1), child))
 	}
+
+	payload := sizeCost(maxPayloadBytes)
+	c.Event.Payload = func(int) int { return payload }
+	c.DeliveryAttempt.RequestBody = func(int) int { return payload }
+	c.DeliveryAttempt.ResponseBody = func(int) int { return sizeCost(outbound.MaxResponseBody) }
+	c.DeliveryAttempt.ResponseHeaders = func(child int) int { return satAdd(sizeCost(outbound.MaxResponseHeaderBytes), child) }
+	headers := func(child int) int { return satAdd(sizeCost(maxHeaderBytes), child) }
+	c.DeliveryAttempt.RequestHeaders = headers
+	c.Webhook.Headers = headers
 	return c
+}
+
+// sizeCost is the cost of a field holding up to n bytes: 1 and a unit for
+// each sizeUnit or part of one, at most maxFieldCost.
+func sizeCost(n int64) int {
+	units := max(n, 0) / sizeUnit
+	if n%sizeUnit > 0 {
+		units++
+	}
+	return int(min(1+units, maxFieldCost))
 }
 
 // pageCost is 1 plus child for each item of the page: the larger of first
@@ -410,4 +447,85 @@ func satMul(a, b int) int {
 		return math.MaxInt
 	}
 	return a * b
+}
+
+// responseBudget answers the fields that hold many bytes (payloads,
+// attempt bodies, header lists) with TOO_LARGE once those of one response
+// (one subscription message) hold more than max bytes: the cost limit
+// prices them by the most they can hold, this by what they hold. The
+// fields already resolved keep their values; a field answered with the
+// error is null, and so are its non-null parents.
+type responseBudget struct{ max int64 }
+
+// newResponseBudget returns the budget for a request body limit of
+// maxBodyBytes: maxResponseBytes, or twice the body limit when that is
+// more, so that the largest payload can be read.
+func newResponseBudget(maxBodyBytes int64) responseBudget {
+	return responseBudget{max: max(maxResponseBytes, 2*maxBodyBytes)}
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.ResponseInterceptor
+	graphql.FieldInterceptor
+} = responseBudget{}
+
+func (responseBudget) ExtensionName() string                   { return "ResponseBudget" }
+func (responseBudget) Validate(graphql.ExecutableSchema) error { return nil }
+
+// budgetKey holds the bytes the current response's heavy fields hold, an
+// *atomic.Int64: fields resolve concurrently.
+type budgetKey struct{}
+
+func (responseBudget) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	return next(context.WithValue(ctx, budgetKey{}, new(atomic.Int64)))
+}
+
+func (b responseBudget) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
+	res, err := next(ctx)
+	if err != nil {
+		return res, err
+	}
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || !heavy(fc.Object, fc.Field.Name) {
+		return res, nil
+	}
+	used, _ := ctx.Value(budgetKey{}).(*atomic.Int64)
+	if used == nil {
+		return res, nil
+	}
+	if used.Add(int64(heldBytes(res))) > b.max {
+		return nil, model.Errorf(model.CodeTooLarge, "the response would hold over %d MiB of payloads, bodies and headers; ask for fewer items or fewer of these fields", b.max>>20)
+	}
+	return res, nil
+}
+
+// heavy reports whether object.field is one of the fields responseBudget counts.
+func heavy(object, field string) bool {
+	switch object {
+	case "Event":
+		return field == "payload"
+	case "DeliveryAttempt":
+		return field == "requestBody" || field == "responseBody" || field == "requestHeaders" || field == "responseHeaders"
+	case "Webhook":
+		return field == "headers"
+	}
+	return false
+}
+
+// heldBytes is how many bytes a heavy field's value holds.
+func heldBytes(v any) int {
+	switch v := v.(type) {
+	case string:
+		return len(v)
+	case model.JSON:
+		return len(v)
+	case []model.Header:
+		n := 0
+		for _, h := range v {
+			n += len(h.Name) + len(h.Value)
+		}
+		return n
+	}
+	return 0
 }

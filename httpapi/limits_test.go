@@ -16,12 +16,13 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator"
 
+	"github.com/hookline/hookline/delivery/outbound"
 	"github.com/hookline/hookline/graph"
 	"github.com/hookline/hookline/model"
 )
 
 // testSchema is the executable schema with Hookline's prices and no resolvers.
-var testSchema = graph.NewExecutableSchema(graph.Config{Complexity: complexity()})
+var testSchema = graph.NewExecutableSchema(graph.Config{Complexity: complexity(DefaultConfig().MaxBodyBytes)})
 
 // operation parses and validates query against the schema, as the
 // executor does, and returns its first operation with the document's
@@ -313,6 +314,16 @@ var pagedFields = map[string]bool{
 	"Webhook.deliveries": true, "Event.deliveries": true, "Delivery.attempts": true,
 }
 
+// sizedFields are the fields priced by the most bytes they hold, with that most.
+var sizedFields = map[string]int64{
+	"Event.payload":                   DefaultConfig().MaxBodyBytes,
+	"DeliveryAttempt.requestBody":     DefaultConfig().MaxBodyBytes,
+	"DeliveryAttempt.responseBody":    outbound.MaxResponseBody,
+	"DeliveryAttempt.responseHeaders": outbound.MaxResponseHeaderBytes,
+	"DeliveryAttempt.requestHeaders":  model.MaxHeaders*model.MaxHeaderValueBytes + 2*model.MaxTokenBytes,
+	"Webhook.headers":                 model.MaxHeaders*model.MaxHeaderValueBytes + 2*model.MaxTokenBytes,
+}
+
 // price is the cost of object.field with child below it.
 func (c *trueCost) price(object, field string, child *big.Int, args map[string]any) *big.Int {
 	one := big.NewInt(1)
@@ -337,6 +348,9 @@ func (c *trueCost) price(object, field string, child *big.Int, args map[string]a
 			n = last
 		}
 		return one.Add(one, new(big.Int).Mul(big.NewInt(int64(max(n, 1))), child))
+	case sizedFields[name] > 0:
+		units := (sizedFields[name] + 4095) / 4096 // one unit per 4 KiB, or part of one
+		return new(big.Int).Add(big.NewInt(min(1+units, 1000)), child)
 	case name == "Mutation.publishEvents":
 		n := 1
 		if l, ok := args["inputs"].([]any); ok {
@@ -419,4 +433,88 @@ func FuzzComplexity(f *testing.F) {
 			t.Fatalf("cost %d; want the true cost %s", got, want)
 		}
 	})
+}
+
+func TestSizeCost(t *testing.T) {
+	for _, tc := range []struct {
+		n    int64
+		want int
+	}{
+		{0, 1}, {1, 2}, {4 << 10, 2}, {4<<10 + 1, 3}, {64 << 10, 17}, {1 << 20, 257}, {-5, 1},
+		{4 << 20, 1000}, {64 << 20, 1000}, {math.MaxInt64, 1000},
+	} {
+		if got := sizeCost(tc.n); got != tc.want {
+			t.Errorf("sizeCost(%d) = %d; want %d", tc.n, got, tc.want)
+		}
+	}
+}
+
+// fieldContext is the context of resolving object.field.
+func fieldContext(ctx context.Context, object, field string) context.Context {
+	return graphql.WithFieldContext(ctx, &graphql.FieldContext{Object: object, Field: graphql.CollectedField{Field: &ast.Field{Name: field}}})
+}
+
+// Whatever the request body limit, one payload can be asked for and read.
+func TestLargeBodyLimit(t *testing.T) {
+	es := graph.NewExecutableSchema(graph.Config{Complexity: complexity(1 << 30)})
+	op, _, vars := operation(t, `{ event(id: "e") { payload } events(first: 10) { edges { node { payload } } } }`, "")
+	if got := gqlcomplexity.Calculate(context.Background(), es, op, vars); got > complexityLimit {
+		t.Errorf("11 payloads with a 1 GiB body limit cost %d; want within %d", got, complexityLimit)
+	}
+	if got := newResponseBudget(1 << 30).max; got != 2<<30 {
+		t.Errorf("budget with a 1 GiB body limit = %d; want 2 GiB", got)
+	}
+	if got := newResponseBudget(1 << 20).max; got != 8<<20 {
+		t.Errorf("budget with a 1 MiB body limit = %d; want 8 MiB", got)
+	}
+}
+
+func TestResponseBudget(t *testing.T) {
+	b := responseBudget{max: 100}
+	resolve := func(ctx context.Context, object, field string, v any) error {
+		_, err := b.InterceptField(fieldContext(ctx, object, field), func(context.Context) (any, error) { return v, nil })
+		return err
+	}
+	payload := model.JSON(`{"blob":"` + strings.Repeat("x", 30) + `"}`) // 41 bytes
+	b.InterceptResponse(context.Background(), func(ctx context.Context) *graphql.Response {
+		if err := resolve(ctx, "Event", "type", strings.Repeat("t", 1000)); err != nil {
+			t.Errorf("a small field: %v; want it not counted", err)
+		}
+		for i, want := range []bool{true, true, false, false} {
+			err := resolve(ctx, "Event", "payload", payload)
+			if ok := err == nil; ok != want {
+				t.Errorf("payload %d of 41 bytes within 100: error %v; want ok = %v", i+1, err, want)
+			}
+			if err != nil && (model.ErrorCode(err) != model.CodeTooLarge || !strings.Contains(err.Error(), "ask for fewer")) {
+				t.Errorf("error %v; want TOO_LARGE saying to ask for fewer", err)
+			}
+		}
+		return nil
+	})
+	// Each response, each subscription message, has its own budget; every
+	// field holding many bytes counts.
+	for _, tc := range []struct {
+		object, field string
+		value         any
+	}{
+		{"Event", "payload", model.Event{Payload: payload}.Payload},
+		{"DeliveryAttempt", "requestBody", model.DeliveryAttempt{RequestBody: string(payload)}.RequestBody},
+		{"DeliveryAttempt", "responseBody", model.DeliveryAttempt{ResponseBody: string(payload)}.ResponseBody},
+		{"DeliveryAttempt", "requestHeaders", model.DeliveryAttempt{RequestHeaders: []model.Header{{Name: "X-Blob", Value: string(payload)}}}.RequestHeaders},
+		{"DeliveryAttempt", "responseHeaders", model.DeliveryAttempt{ResponseHeaders: []model.Header{{Name: "X-Blob", Value: string(payload)}}}.ResponseHeaders},
+		{"Webhook", "headers", model.Webhook{Headers: []model.Header{{Name: "X-Blob", Value: string(payload)}}}.Headers},
+	} {
+		b.InterceptResponse(context.Background(), func(ctx context.Context) *graphql.Response {
+			if err := resolve(ctx, tc.object, tc.field, tc.value); err != nil {
+				t.Errorf("%s.%s: %v; want the first within the budget", tc.object, tc.field, err)
+			}
+			if err := resolve(ctx, tc.object, tc.field, tc.value); err != nil {
+				t.Errorf("%s.%s: %v; want the second within the budget", tc.object, tc.field, err)
+			}
+			if err := resolve(ctx, tc.object, tc.field, tc.value); model.ErrorCode(err) != model.CodeTooLarge {
+				t.Errorf("%s.%s: %v; want the third over the budget", tc.object, tc.field, err)
+			}
+			return nil
+		})
+	}
 }
