@@ -251,7 +251,7 @@ func TestPingWebhook(t *testing.T) {
 				Deliveries struct{ Edges []struct{ Node deliveryJSON } }
 			}
 		}
-		c.mustDo(t, `query($id: ID!) { webhook(id: $id) { deliveries { edges { node { `+deliveryFields+` } } } } }`, map[string]any{"id": down.ID}, &out)
+		c.mustDo(t, `query($id: ID!) { webhook(id: $id) { deliveries(first: 2) { edges { node { `+deliveryFields+` } } } } }`, map[string]any{"id": down.ID}, &out)
 		if e := out.Webhook.Deliveries.Edges; len(e) != 1 || e[0].Node.Status != "DEAD" || len(e[0].Node.Attempts) != 1 {
 			t.Errorf("ping deliveries = %+v; want one DEAD delivery with one attempt", e)
 		}

@@ -454,3 +454,209 @@ func TestWebsocketsPerKeyCapped(t *testing.T) {
 	})
 	open[1].Close(websocket.StatusNormalClosure, "")
 }
+
+// limitsProcess starts a hookline process on a new SQLite file and returns
+// a client with its admin key.
+func limitsProcess(t *testing.T) *client {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs a hookline process: skipped with -short")
+	}
+	const adminKey = "limits-admin-key-0123456789"
+	p := startProcess(t, "HOOKLINE_DATABASE_URL=sqlite://"+t.TempDir()+"/limits.db", "HOOKLINE_ADMIN_KEY="+adminKey)
+	return p.client(adminKey)
+}
+
+// wantRefused asserts that resp is a BAD_USER_INPUT error naming field
+// (unless empty) that no resolver answered: no data, no path.
+func wantRefused(t *testing.T, resp gqlResponse, field string) gqlError {
+	t.Helper()
+	e := wantError(t, resp, model.CodeBadUserInput, field)
+	if d := strings.TrimSpace(string(resp.Data)); (d != "" && d != "null") || len(e.Path) > 0 || len(resp.Errors) != 1 {
+		t.Errorf("data %s, errors %+v; want the operation refused before any resolver ran", resp.Data, resp.Errors)
+	}
+	return e
+}
+
+// TestPageSizesCheckedBeforeCost: the cost of a page is its size times the
+// cost of an item, and Int arguments hold 64 bits. A page of 2^58 − 1
+// deliveries under 64 webhooks cost 3 × 2^64 + 1, which wrapped to 1 and
+// ran. Page sizes out of range are refused before the cost is computed.
+func TestPageSizesCheckedBeforeCost(t *testing.T) {
+	c := limitsProcess(t)
+	c.createWebhook(t, validWebhookInput(nil))
+	const wraps = `{ webhooks(first: 64) { edges { node { deliveries(first: 288230376151711743) { edges { node { id } } } } } } }`
+	e := wantRefused(t, c.do(t, wraps, nil), "first")
+	if !strings.Contains(e.Message, "between 0 and 100") {
+		t.Errorf("message %q does not give the range", e.Message)
+	}
+	const byVariable = `query($n: Int) { webhooks(first: 64) { edges { node { deliveries(first: $n) { edges { node { id } } } } } } }`
+	wantRefused(t, c.do(t, byVariable, map[string]any{"n": int64(288230376151711743)}), "first")
+	wantRefused(t, c.do(t, byVariable, map[string]any{"n": 101}), "first")
+	wantRefused(t, c.do(t, `{ events(last: 9223372036854775807) { totalCount } }`, nil), "last")
+	wantRefused(t, c.do(t, `{ deliveries(first: -1) { totalCount } }`, nil), "first")
+	for _, last := range []int{0, 101} {
+		wantRefused(t, c.do(t, `query($n: Int) { deliveries { edges { node { attempts(last: $n) { id } } } } }`, map[string]any{"n": last}), "last")
+	}
+
+	var out struct{ Webhooks connPage }
+	c.mustDo(t, `{ webhooks(first: 100) { edges { node { id deliveries(first: 0) { totalCount } } } } }`, nil, &out)
+	if len(out.Webhooks.Edges) != 1 {
+		t.Errorf("webhooks(first: 100) gave %d webhooks; want 1", len(out.Webhooks.Edges))
+	}
+	c.mustDo(t, `{ deliveries(last: 100) { edges { node { attempts(last: 1) { id } } } } }`, nil, nil)
+}
+
+// TestFragmentsExpandingExponentially: fragments that spread the next one
+// ten times each expand to 10^levels fields; computing their cost visited
+// every one (twelve levels would take years). They are refused at once.
+func TestFragmentsExpandingExponentially(t *testing.T) {
+	c := limitsProcess(t)
+	var b strings.Builder
+	b.WriteString("{ ...F0 }\n")
+	for i := range 12 {
+		fmt.Fprintf(&b, "fragment F%d on Query { %s}\n", i, strings.Repeat(fmt.Sprintf("...F%d ", i+1), 10))
+	}
+	b.WriteString("fragment F12 on Query { me { id } }\n")
+	e := wantRefused(t, doWithin(t, c, 10*time.Second, b.String()), "")
+	if !strings.Contains(e.Message, "selections") {
+		t.Errorf("message %q does not name the selection limit", e.Message)
+	}
+}
+
+// doWithin is c.do for a query that must be answered within d.
+func doWithin(t *testing.T, c *client, d time.Duration, query string) gqlResponse {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	body, _ := json.Marshal(map[string]any{"query": query})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("no answer within %v: %v", d, err)
+	}
+	defer resp.Body.Close()
+	var out gqlResponse
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("decode response: %v", err)
+	}
+	out.Status = resp.StatusCode
+	return out
+}
+
+// aliased returns n copies of field, aliased a1 to a<n>.
+func aliased(n int, field string) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, " a%d: %s", i, field)
+	}
+	return b.String()
+}
+
+// TestRootFieldsThroughFragments: the root field limit counted the
+// selections written at the root, so one inline fragment or fragment
+// spread holding 1,000 aliased fields ran them all. Fields count where
+// they run, whatever fragments hold them.
+func TestRootFieldsThroughFragments(t *testing.T) {
+	c := limitsProcess(t)
+	for name, q := range map[string]string{
+		"InlineFragment":  `{ ... on Query {` + aliased(1000, "me { id }") + ` } }`,
+		"NamedFragment":   `{ ...F } fragment F on Query {` + aliased(1000, "me { id }") + ` }`,
+		"NestedFragments": `{ me { id } ...F } fragment F on Query { ... on Query { ...G } } fragment G on Query {` + aliased(20, "owner") + ` }`,
+	} {
+		t.Run("Err"+name, func(t *testing.T) {
+			e := wantRefused(t, c.do(t, q, nil), "")
+			if !strings.Contains(e.Message, "root fields; at most 20") {
+				t.Errorf("message %q does not name the root field limit", e.Message)
+			}
+		})
+	}
+	t.Run("OK/20", func(t *testing.T) {
+		var out map[string]any
+		c.mustDo(t, `{ ...F ...F ... on Query { a1: me { id } } } fragment F on Query {`+aliased(20, "me { id }")+` }`, nil, &out)
+		if len(out) != 20 {
+			t.Errorf("got %d root fields; want 20", len(out))
+		}
+	})
+}
+
+// TestPublishingFieldsPerRequest: 25 aliased publishEvents of 4 events
+// each, inside a fragment, created 100 events in one request. At most 5
+// publishing fields run in one request, fragments included; more are
+// refused before any runs.
+func TestPublishingFieldsPerRequest(t *testing.T) {
+	c := limitsProcess(t)
+	const publish4 = `publishEvents(inputs: [{type: "a", payload: {}}, {type: "a", payload: {}}, {type: "a", payload: {}}, {type: "a", payload: {}}]) { id }`
+	t.Run("Err25InFragment", func(t *testing.T) {
+		e := wantRefused(t, c.do(t, `mutation { ...P } fragment P on Mutation {`+aliased(25, publish4)+` }`, nil), "")
+		if !strings.Contains(e.Message, "25 root fields") {
+			t.Errorf("message %q does not name the root field limit", e.Message)
+		}
+	})
+	t.Run("Err6InFragment", func(t *testing.T) {
+		q := `mutation { p: publishEvent(input: {type: "a", payload: {}}) { id } ...P } fragment P on Mutation {` + aliased(5, publish4) + ` }`
+		e := wantRefused(t, c.do(t, q, nil), "")
+		if !strings.Contains(e.Message, "6 publishing fields") || !strings.Contains(e.Message, "at most 5") {
+			t.Errorf("message %q does not name the publishing field limit", e.Message)
+		}
+	})
+	if n := c.totalCount(t, "events"); n != 0 {
+		t.Fatalf("%d events after refused requests; want none", n)
+	}
+	t.Run("OK/5", func(t *testing.T) {
+		var out map[string][]struct{ ID string }
+		c.mustDo(t, `mutation { ...P ...P } fragment P on Mutation {`+aliased(5, publish4)+` }`, nil, &out)
+		if len(out) != 5 {
+			t.Errorf("got %d publishing fields; want 5", len(out))
+		}
+		if n := c.totalCount(t, "events"); n != 20 {
+			t.Errorf("%d events; want 20", n)
+		}
+	})
+}
+
+// TestLargePayloadsListed: a payload, an attempt's body or headers hold up
+// to a request body's size, so events(first: 100) { payload } over 1 MiB
+// payloads answered 100 MiB. Such fields are priced by the most they can
+// hold, and once those of one response hold over 8 MiB the rest are
+// answered with TOO_LARGE.
+func TestLargePayloadsListed(t *testing.T) {
+	c := limitsProcess(t)
+	blob := strings.Repeat("x", 900<<10)
+	for range 10 {
+		c.mustDo(t, `mutation($p: JSON!) { publishEvent(input: {type: "big", payload: $p}) { id } }`, map[string]any{"p": map[string]any{"blob": blob}}, nil)
+	}
+	payloads := func(resp gqlResponse) int { return strings.Count(string(resp.Data), blob) }
+
+	t.Run("ErrPricedOverTheLimit", func(t *testing.T) {
+		resp := c.do(t, `{ events(first: 100) { edges { node { payload } } } }`, nil)
+		if len(resp.Errors) == 0 || !strings.Contains(resp.Errors[0].Message, "complexity") || payloads(resp) > 0 {
+			t.Errorf("100 payloads: errors %+v, %d payloads; want a complexity error and none", resp.Errors, payloads(resp))
+		}
+	})
+	t.Run("ErrOverTheResponseBudget", func(t *testing.T) {
+		resp := c.do(t, `{ events(first: 50) { edges { node { id payload } } } }`, nil)
+		if len(resp.Errors) == 0 || resp.Errors[0].Extensions["code"] != model.CodeTooLarge {
+			t.Fatalf("50 events: errors %+v, %d payloads; want TOO_LARGE", resp.Errors, payloads(resp))
+		}
+		if e := resp.Errors[0]; !strings.Contains(e.Message, "8 MiB") || !strings.Contains(e.Message, "fewer") {
+			t.Errorf("message %q does not give the budget and what to do", e.Message)
+		}
+		if n := payloads(resp); n > 9 {
+			t.Errorf("the response holds %d payloads of 900 KiB; want at most 8 MiB of them", n)
+		}
+	})
+	t.Run("OK/Two", func(t *testing.T) {
+		var out struct {
+			Events struct {
+				Edges []struct{ Node struct{ Payload struct{ Blob string } } }
+			}
+		}
+		c.mustDo(t, `{ events(first: 2) { edges { node { payload } } } }`, nil, &out)
+		if e := out.Events.Edges; len(e) != 2 || e[0].Node.Payload.Blob != blob || e[1].Node.Payload.Blob != blob {
+			t.Errorf("events(first: 2) gave %d events; want 2 with their payloads", len(e))
+		}
+	})
+}

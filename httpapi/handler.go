@@ -91,7 +91,7 @@ func New(cfg Config, d Deps) http.Handler {
 	// list any origin may connect, which is safe because API keys are bearer
 	// tokens, never cookies.
 	accept := websocket.AcceptOptions{OriginPatterns: cfg.AllowedOrigins, InsecureSkipVerify: len(cfg.AllowedOrigins) == 0}
-	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: res, Complexity: complexity()}))
+	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: res, Complexity: complexity(cfg.MaxBodyBytes)}))
 	gql.AddTransport(transport.Websocket{
 		Implementation:        trackedWebsockets{transport.CoderWebsocketImplementation{AcceptOptions: accept}},
 		InitFunc:              auth.websocketInit,
@@ -112,9 +112,11 @@ func New(cfg Config, d Deps) http.Handler {
 		gql.Use(noIntrospection{})
 	}
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	gql.Use(extension.FixedComplexityLimit(complexityLimit))
+	// shapeLimit first: it refuses what the cost cannot be computed from.
 	gql.Use(shapeLimit{})
 	gql.Use(streamedSubscriptions{})
+	gql.Use(extension.FixedComplexityLimit(complexityLimit))
+	gql.Use(newResponseBudget(cfg.MaxBodyBytes))
 	if d.Metrics != nil {
 		gql.Use(d.Metrics.Extension())
 	}
