@@ -49,7 +49,7 @@ func (shapeLimit) MutateOperationContext(ctx context.Context, oc *graphql.Operat
 	if d := depth(oc.Operation.SelectionSet, oc.Doc.Fragments, 0); d > maxQueryDepth {
 		return limitError(fmt.Sprintf("operation is nested %d levels deep; at most %d are allowed", d, maxQueryDepth))
 	}
-	return nil
+	return introspectionShape(oc.Operation.SelectionSet, oc.Doc.Fragments)
 }
 
 func limitError(msg string) *gqlerror.Error {
@@ -57,7 +57,9 @@ func limitError(msg string) *gqlerror.Error {
 }
 
 // depth returns how deep fields nest below set, following fragments; it
-// stops counting past the limit, so fragment cycles cannot loop.
+// stops counting past the limit, so fragment cycles cannot loop. A root
+// __schema or __type field counts as one level: introspectionShape measures
+// what is below it.
 func depth(set ast.SelectionSet, fragments ast.FragmentDefinitionList, level int) int {
 	if level > maxQueryDepth {
 		return level
@@ -67,7 +69,7 @@ func depth(set ast.SelectionSet, fragments ast.FragmentDefinitionList, level int
 		var d int
 		switch s := sel.(type) {
 		case *ast.Field:
-			if len(s.SelectionSet) == 0 {
+			if len(s.SelectionSet) == 0 || (level == 0 && isIntrospection(s)) {
 				d = level + 1
 			} else {
 				d = depth(s.SelectionSet, fragments, level+1)
