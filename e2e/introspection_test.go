@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookline/hookline/httpapi"
 	"github.com/hookline/hookline/model"
 )
 
@@ -110,4 +111,28 @@ func TestIntrospectionAbuse(t *testing.T) {
 			t.Errorf("message %q does not say the operation is 13 levels deep", e.Message)
 		}
 	})
+}
+
+// TestSuggestionsFollowIntrospection: "Did you mean" in validation errors
+// tells the schema, so it is off when introspection is.
+func TestSuggestionsFollowIntrospection(t *testing.T) {
+	const misspelled = `{ webhoks(first: 1) { totalCount } }`
+	for _, introspection := range []bool{true, false} {
+		t.Run(fmt.Sprintf("introspection=%t", introspection), func(t *testing.T) {
+			cfg := httpapi.DefaultConfig()
+			cfg.Introspection = introspection
+			ts := newTestServerOpts(t, testOptions{url: "sqlite://:memory:", delivery: testDeliveryConfig(), config: &cfg})
+			resp := ts.admin.do(t, misspelled, nil)
+			if len(resp.Errors) == 0 {
+				t.Fatalf("misspelled field answered: %s", resp.Data)
+			}
+			msg := resp.Errors[0].Message
+			if !strings.Contains(msg, "webhoks") {
+				t.Errorf("message %q does not name the unknown field", msg)
+			}
+			if got := strings.Contains(msg, "Did you mean"); got != introspection {
+				t.Errorf("message %q: suggests a field = %t; want %t", msg, got, introspection)
+			}
+		})
+	}
 }

@@ -102,6 +102,8 @@ func New(cfg Config, d Deps) http.Handler {
 	if cfg.Introspection {
 		gql.Use(extension.Introspection{})
 	}
+	// "Did you mean …" in validation errors tells the schema too.
+	gql.SetDisableSuggestion(!cfg.Introspection)
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	gql.Use(extension.FixedComplexityLimit(complexityLimit))
 	gql.Use(shapeLimit{})
