@@ -234,6 +234,7 @@ type ComplexityRoot struct {
 		LastDeliveryAt      func(childComplexity int) int
 		URL                 func(childComplexity int) int
 		UpdatedAt           func(childComplexity int) int
+		Warnings            func(childComplexity int) int
 	}
 
 	WebhookConnection struct {
@@ -1199,6 +1200,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Webhook.UpdatedAt(childComplexity), true
+	case "Webhook.warnings":
+		if e.ComplexityRoot.Webhook.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Warnings(childComplexity), true
 
 	case "WebhookConnection.edges":
 		if e.ComplexityRoot.WebhookConnection.Edges == nil {
@@ -1676,6 +1683,8 @@ func (ec *executionContext) childFields_Webhook(ctx context.Context, field graph
 		return ec.fieldContext_Webhook_hasSharedToken(ctx, field)
 	case "health":
 		return ec.fieldContext_Webhook_health(ctx, field)
+	case "warnings":
+		return ec.fieldContext_Webhook_warnings(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Webhook_createdAt(ctx, field)
 	case "updatedAt":
