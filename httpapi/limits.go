@@ -194,6 +194,7 @@ func complexity() graph.ComplexityRoot {
 		return pageCost(child, first, last)
 	}
 	c.Delivery.Attempts = func(child int, last *int) int { return pageCost(child, nil, last) }
+	c.Query.WebhookStats = statsCost
 	return c
 }
 
