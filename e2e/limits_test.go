@@ -651,7 +651,9 @@ func TestLargePayloadsListed(t *testing.T) {
 	t.Run("OK/Two", func(t *testing.T) {
 		var out struct {
 			Events struct {
-				Edges []struct{ Node struct{ Payload struct{ Blob string } } }
+				Edges []struct {
+					Node struct{ Payload struct{ Blob string } }
+				}
 			}
 		}
 		c.mustDo(t, `{ events(first: 2) { edges { node { payload } } } }`, nil, &out)

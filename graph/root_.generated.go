@@ -59,6 +59,13 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	AttemptStats struct {
+		DurationMs func(childComplexity int) int
+		Failed     func(childComplexity int) int
+		Start      func(childComplexity int) int
+		Succeeded  func(childComplexity int) int
+	}
+
 	BroadcastResult struct {
 		DeliveryCount func(childComplexity int) int
 		OwnerCount    func(childComplexity int) int
@@ -197,17 +204,18 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APIKeys    func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.APIKeyFilter) int
-		Deliveries func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.DeliveryFilter) int
-		Delivery   func(childComplexity int, id string) int
-		Event      func(childComplexity int, id string) int
-		Events     func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.EventFilter) int
-		Me         func(childComplexity int) int
-		Node       func(childComplexity int, id string) int
-		Owner      func(childComplexity int) int
-		Owners     func(childComplexity int, first *int, after *string, filter *model.OwnerFilter) int
-		Webhook    func(childComplexity int, id string) int
-		Webhooks   func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.WebhookFilter) int
+		APIKeys      func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.APIKeyFilter) int
+		Deliveries   func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.DeliveryFilter) int
+		Delivery     func(childComplexity int, id string) int
+		Event        func(childComplexity int, id string) int
+		Events       func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.EventFilter) int
+		Me           func(childComplexity int) int
+		Node         func(childComplexity int, id string) int
+		Owner        func(childComplexity int) int
+		Owners       func(childComplexity int, first *int, after *string, filter *model.OwnerFilter) int
+		Webhook      func(childComplexity int, id string) int
+		WebhookStats func(childComplexity int, id string, since time.Time, interval *model.StatsInterval) int
+		Webhooks     func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.WebhookFilter) int
 	}
 
 	Subscription struct {
@@ -234,6 +242,7 @@ type ComplexityRoot struct {
 		LastDeliveryAt      func(childComplexity int) int
 		URL                 func(childComplexity int) int
 		UpdatedAt           func(childComplexity int) int
+		Warnings            func(childComplexity int) int
 	}
 
 	WebhookConnection struct {
@@ -336,6 +345,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApiKeyEdge.Node(childComplexity), true
+
+	case "AttemptStats.durationMs":
+		if e.ComplexityRoot.AttemptStats.DurationMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttemptStats.DurationMs(childComplexity), true
+	case "AttemptStats.failed":
+		if e.ComplexityRoot.AttemptStats.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttemptStats.Failed(childComplexity), true
+	case "AttemptStats.start":
+		if e.ComplexityRoot.AttemptStats.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttemptStats.Start(childComplexity), true
+	case "AttemptStats.succeeded":
+		if e.ComplexityRoot.AttemptStats.Succeeded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttemptStats.Succeeded(childComplexity), true
 
 	case "BroadcastResult.deliveryCount":
 		if e.ComplexityRoot.BroadcastResult.DeliveryCount == nil {
@@ -1046,6 +1080,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Webhook(childComplexity, args["id"].(string)), true
+	case "Query.webhookStats":
+		if e.ComplexityRoot.Query.WebhookStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_webhookStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WebhookStats(childComplexity, args["id"].(string), args["since"].(time.Time), args["interval"].(*model.StatsInterval)), true
 	case "Query.webhooks":
 		if e.ComplexityRoot.Query.Webhooks == nil {
 			break
@@ -1199,6 +1244,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Webhook.UpdatedAt(childComplexity), true
+	case "Webhook.warnings":
+		if e.ComplexityRoot.Webhook.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Warnings(childComplexity), true
 
 	case "WebhookConnection.edges":
 		if e.ComplexityRoot.WebhookConnection.Edges == nil {
@@ -1343,7 +1394,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "apikey.graphqls" "delivery.graphqls" "event.graphqls" "schema.graphqls" "subscription.graphqls" "webhook.graphqls"
+//go:embed "apikey.graphqls" "delivery.graphqls" "event.graphqls" "schema.graphqls" "stats.graphqls" "subscription.graphqls" "webhook.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1359,6 +1410,7 @@ var sources = []*ast.Source{
 	{Name: "delivery.graphqls", Input: sourceData("delivery.graphqls"), BuiltIn: false},
 	{Name: "event.graphqls", Input: sourceData("event.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
+	{Name: "stats.graphqls", Input: sourceData("stats.graphqls"), BuiltIn: false},
 	{Name: "subscription.graphqls", Input: sourceData("subscription.graphqls"), BuiltIn: false},
 	{Name: "webhook.graphqls", Input: sourceData("webhook.graphqls"), BuiltIn: false},
 }
@@ -1408,6 +1460,20 @@ func (ec *executionContext) childFields_ApiKeyEdge(ctx context.Context, field gr
 		return ec.fieldContext_ApiKeyEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ApiKeyEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AttemptStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_AttemptStats_start(ctx, field)
+	case "succeeded":
+		return ec.fieldContext_AttemptStats_succeeded(ctx, field)
+	case "failed":
+		return ec.fieldContext_AttemptStats_failed(ctx, field)
+	case "durationMs":
+		return ec.fieldContext_AttemptStats_durationMs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AttemptStats", field.Name)
 }
 
 func (ec *executionContext) childFields_BroadcastResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1676,6 +1742,8 @@ func (ec *executionContext) childFields_Webhook(ctx context.Context, field graph
 		return ec.fieldContext_Webhook_hasSharedToken(ctx, field)
 	case "health":
 		return ec.fieldContext_Webhook_health(ctx, field)
+	case "warnings":
+		return ec.fieldContext_Webhook_warnings(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Webhook_createdAt(ctx, field)
 	case "updatedAt":

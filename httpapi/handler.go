@@ -111,6 +111,8 @@ func New(cfg Config, d Deps) http.Handler {
 	} else {
 		gql.Use(noIntrospection{})
 	}
+	// "Did you mean …" in validation errors tells the schema too.
+	gql.SetDisableSuggestion(!cfg.Introspection)
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	// shapeLimit first: it refuses what the cost cannot be computed from.
 	gql.Use(shapeLimit{})

@@ -100,6 +100,9 @@ func checkShape(op *ast.OperationDefinition, fragments ast.FragmentDefinitionLis
 	if e.selections > maxSelections {
 		return limitError(fmt.Sprintf("operation has %d selections once its fragments are expanded; at most %d are allowed", e.selections, maxSelections))
 	}
+	if err := introspectionShape(op.SelectionSet, fragments); err != nil {
+		return err
+	}
 	return checkArguments(op.SelectionSet, fragments, vars, map[string]bool{})
 }
 
@@ -176,11 +179,15 @@ func (m *measurer) set(set ast.SelectionSet) extent {
 		var e extent
 		switch s := sel.(type) {
 		case *ast.Field:
+			if isIntrospection(s) {
+				// One level and one selection here: introspectionShape
+				// measures what is below, and the complexity does not
+				// look inside.
+				e = extent{depth: 1, selections: 1}
+				break
+			}
 			e = m.set(s.SelectionSet)
 			e.depth++
-			if s.Definition != nil && s.Definition.Type.Name() == "__Schema" {
-				e.selections = 0
-			}
 		case *ast.InlineFragment:
 			e = m.set(s.SelectionSet)
 		case *ast.FragmentSpread:
@@ -401,6 +408,7 @@ func complexity(maxPayloadBytes int64) graph.ComplexityRoot {
 	headers := func(child int) int { return satAdd(sizeCost(maxHeaderBytes), child) }
 	c.DeliveryAttempt.RequestHeaders = headers
 	c.Webhook.Headers = headers
+	c.Query.WebhookStats = statsCost
 	return c
 }
 

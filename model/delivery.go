@@ -85,24 +85,26 @@ func (o AttemptOutcome) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quot
 // DeliveryAttempt is the record of one POST of a delivery: what was sent and
 // what came back. A delivery's attempts are numbered from 1 without gaps or
 // repeats (a unique index holds the pair): the store gives each attempt the
-// next number as it records it.
+// next number as it records it. idx_attempts_webhook_started covers a
+// webhook's attempt statistics: it finds a time range of one webhook's
+// attempts and holds what is counted of them.
 type DeliveryAttempt struct {
 	ID              string         `gorm:"primaryKey;size:40"`
 	Owner           string         `gorm:"size:128;not null"`
 	DeliveryID      string         `gorm:"size:40;not null;uniqueIndex:idx_attempts_delivery_number,priority:1"`
-	WebhookID       string         `gorm:"size:40;not null"`
+	WebhookID       string         `gorm:"size:40;not null;index:idx_attempts_webhook_started,priority:1"`
 	EventID         string         `gorm:"size:40;not null"`
 	EventType       string         `gorm:"size:128;not null"`
 	AttemptNumber   int            `gorm:"not null;uniqueIndex:idx_attempts_delivery_number,priority:2"`
-	Outcome         AttemptOutcome `gorm:"size:16;not null"`
+	Outcome         AttemptOutcome `gorm:"size:16;not null;index:idx_attempts_webhook_started,priority:3"`
 	StatusCode      *int
 	Error           *string   `gorm:"type:text"`
-	DurationMs      int       `gorm:"not null"`
+	DurationMs      int       `gorm:"not null;index:idx_attempts_webhook_started,priority:4"`
 	RequestHeaders  []Header  `gorm:"type:text;serializer:json;not null"`
 	RequestBody     string    `gorm:"type:longtext;not null"`
 	ResponseHeaders []Header  `gorm:"type:text;serializer:json;not null"`
 	ResponseBody    string    `gorm:"type:mediumtext;not null"`
-	StartedAt       time.Time `gorm:"not null"`
+	StartedAt       time.Time `gorm:"not null;index:idx_attempts_webhook_started,priority:2"`
 	NextRetryAt     *time.Time
 	// RequestID is the ID of the API request that published the event.
 	RequestID string `gorm:"size:64;not null"`

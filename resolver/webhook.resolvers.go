@@ -101,6 +101,11 @@ func (r *queryResolver) Webhooks(ctx context.Context, first *int, after *string,
 	return r.Store.Webhooks(ctx, owner, filter, model.PageArgs{First: first, After: after, Last: last, Before: before})
 }
 
+// Warnings is the resolver for the warnings field.
+func (r *webhookResolver) Warnings(ctx context.Context, obj *model.Webhook) ([]string, error) {
+	return r.Engine.Warnings(ctx, obj), nil
+}
+
 // Header returns graph.HeaderResolver implementation.
 func (r *Resolver) Header() graph.HeaderResolver { return &headerResolver{r} }
 

@@ -241,3 +241,23 @@ func opener(url string) func(testing.TB) *Store {
 		return st
 	}
 }
+
+// TestMigrateAddsTheStatsIndex: a database made before webhook statistics
+// gains the index they read.
+func TestMigrateAddsTheStatsIndex(t *testing.T) {
+	for name, open := range oldDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			st := open(t)
+			if err := st.db.Migrator().DropIndex(&model.DeliveryAttempt{}, "idx_attempts_webhook_started"); err != nil {
+				t.Fatal(err)
+			}
+			st.Close()
+
+			st = open(t)
+			defer st.Close()
+			if !st.db.Migrator().HasIndex(&model.DeliveryAttempt{}, "idx_attempts_webhook_started") {
+				t.Error("idx_attempts_webhook_started is missing after migrating")
+			}
+		})
+	}
+}

@@ -75,7 +75,7 @@ func NewClient(opts ClientOptions) *http.Client {
 		KeepAlive: 30 * time.Second,
 	}
 	if !opts.AllowPrivate {
-		dialer.Control = guardControl(newGuardian())
+		dialer.Control = guardControl(publicOnly)
 	}
 	transport := &http.Transport{
 		Proxy:                  nil,
@@ -102,6 +102,10 @@ func NewClient(opts ClientOptions) *http.Client {
 
 // newGuardian returns the SSRF guard: TCP to public addresses on any port.
 func newGuardian() *ssrf.Guardian { return ssrf.New(ssrf.WithAnyPort()) }
+
+// publicOnly is the guard of every client that refuses non-public
+// destinations, and of CheckDestination. A Guardian is safe for concurrent use.
+var publicOnly = newGuardian()
 
 // guardControl returns a net.Dialer Control function that refuses what g
 // refuses, with an error that says why in plain words.
