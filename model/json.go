@@ -12,12 +12,16 @@ import (
 type JSON json.RawMessage
 
 // UnmarshalGQL implements graphql.Unmarshaler.
+// HTML characters stay as they are: json.Marshal would write each <, > and &
+// as six bytes, so a payload could grow sixfold past the request body limit.
 func (j *JSON) UnmarshalGQL(v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		return Errorf(CodeBadUserInput, "not a JSON value: %v", err)
 	}
-	*j = b
+	*j = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	return nil
 }
 
