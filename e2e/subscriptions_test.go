@@ -594,7 +594,12 @@ func TestSubscriptionAuth(t *testing.T) {
 // stays bounded meanwhile. (BenchmarkPublishToReceipt/…/subscriber=stuck
 // measures the throughput against subscriber=none.)
 func TestStuckSubscriberDoesNotSlowDelivery(t *testing.T) {
-	ts := newTestServer(t, "sqlite://:memory:")
+	// The stuck client answers no pings while the events are delivered; on
+	// a slow machine that takes longer than the usual ping timeout, which
+	// would close it as dead before it reads the SLOW_SUBSCRIBER error.
+	cfg := httpapi.DefaultConfig()
+	cfg.PingInterval = 5 * time.Minute
+	ts := newTestServerOpts(t, testOptions{url: "sqlite://:memory:", delivery: testDeliveryConfig(), config: &cfg})
 	rc := newReceiver(t, nil)
 	c := ts.newKey(t, "acme", model.ApiKeyRoleMember)
 	c.createWebhook(t, map[string]any{"url": rc.URL + "/fast", "events": []string{"*"}})

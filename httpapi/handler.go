@@ -47,11 +47,14 @@ type Config struct {
 	// ServeMetrics serves Deps.Metrics at /metrics beside the API. Off,
 	// the metrics are still counted, for a listener of their own.
 	ServeMetrics bool
+	// PingInterval is how often a websocket is pinged; one that answers
+	// no ping for twice as long is closed as dead.
+	PingInterval time.Duration
 }
 
 // DefaultConfig returns the production limits.
 func DefaultConfig() Config {
-	return Config{MaxBodyBytes: 1 << 20, RequestTimeout: 30 * time.Second, Introspection: true, MaxWebsocketsPerKey: 100, ServeMetrics: true}
+	return Config{MaxBodyBytes: 1 << 20, RequestTimeout: 30 * time.Second, Introspection: true, MaxWebsocketsPerKey: 100, ServeMetrics: true, PingInterval: 15 * time.Second}
 }
 
 // Deps are the parts the API serves.
@@ -97,8 +100,8 @@ func New(cfg Config, d Deps) http.Handler {
 		InitFunc:              auth.websocketInit,
 		CloseFunc:             auth.websocketClose,
 		InitTimeout:           10 * time.Second,
-		KeepAlivePingInterval: 15 * time.Second,
-		PingPongInterval:      15 * time.Second,
+		KeepAlivePingInterval: cfg.PingInterval,
+		PingPongInterval:      cfg.PingInterval,
 	})
 	gql.AddTransport(transport.SSE{})
 	gql.AddTransport(transport.Options{})
