@@ -74,7 +74,7 @@ func TestLoadConfig(t *testing.T) {
 			tc.want.Delivery = def.Delivery
 			tc.want.HTTP.MaxBodyBytes, tc.want.HTTP.RequestTimeout, tc.want.HTTP.Introspection, tc.want.HTTP.MaxWebsocketsPerKey, tc.want.DBMaxConns =
 				def.HTTP.MaxBodyBytes, def.HTTP.RequestTimeout, def.HTTP.Introspection, def.HTTP.MaxWebsocketsPerKey, def.DBMaxConns
-			tc.want.HTTP.ServeMetrics = def.HTTP.ServeMetrics
+			tc.want.HTTP.ServeMetrics, tc.want.HTTP.PingInterval = def.HTTP.ServeMetrics, def.HTTP.PingInterval
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("LoadConfig(%v, %q) = %+v; want %+v", tc.env, tc.args, got, tc.want)
 			}
