@@ -138,6 +138,9 @@ func (s *Store) RecordAttempts(ctx context.Context, batch []model.AttemptRecord)
 		}
 	}
 	for i, rec := range batch {
+		if out[i] == nil {
+			continue // deleted meanwhile, and the attempt with it
+		}
 		s.notify(ctx, model.AttemptRecorded(rec.Attempt))
 		s.notifyDeliveries(ctx, out[i:i+1])
 	}
@@ -190,13 +193,21 @@ func recordDeliveries(tx *gorm.DB, bulk bool, batch []model.AttemptRecord, out [
 	for _, i := range lost {
 		rec := batch[i]
 		var u model.Delivery
-		err := tx.Model(&model.Delivery{}).Where("id = ?", rec.Delivery.ID).Updates(map[string]any{
+		res := tx.Model(&model.Delivery{}).Where("id = ?", rec.Delivery.ID).Updates(map[string]any{
 			"attempt_count": gorm.Expr("attempt_count + 1"), "last_attempt_id": rec.Attempt.ID, "updated_at": t,
-		}).Error
-		if err == nil {
-			err = tx.Where("id = ?", rec.Delivery.ID).Take(&u).Error
+		})
+		if res.Error != nil {
+			return res.Error
 		}
-		if err != nil {
+		if res.RowsAffected == 0 {
+			// Deleted meanwhile (retention, or its owner's removal): the
+			// attempt goes with it, and out[i] stays nil.
+			if err := tx.Where("id = ?", rec.Attempt.ID).Delete(&model.DeliveryAttempt{}).Error; err != nil {
+				return err
+			}
+			continue
+		}
+		if err := tx.Where("id = ?", rec.Delivery.ID).Take(&u).Error; err != nil {
 			return err
 		}
 		out[i] = &u
