@@ -33,6 +33,7 @@ type Metrics struct {
 	operations       *prometheus.CounterVec
 	opDuration       *prometheus.HistogramVec
 	opNames          operationNames
+	retentionDeleted *prometheus.CounterVec
 }
 
 // New registers the collectors; queue, when not nil, is asked for the queue
@@ -63,7 +64,9 @@ func New(queue QueueStats, log *slog.Logger) *Metrics {
 			Name: "hookline_graphql_operation_duration_seconds", Help: "GraphQL operation duration, subscriptions excluded.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 12),
 		}, []string{"operation"}),
+		retentionDeleted: newRetentionDeleted(),
 	}
+	m.registry.MustRegister(m.retentionDeleted)
 	m.registry.MustRegister(m.attempts, m.finished, m.attemptDuration, m.attemptsByHealth, m.subscriptions, m.operations, m.opDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if queue != nil {
