@@ -18,11 +18,12 @@ var retentionKinds = []string{"events", "deliveries", "attempts"}
 
 // runRetention bulk-loads finished deliveries, each with one attempt and
 // its event, all older than the default retention (720h), into a Hookline
-// that keeps everything (HOOKLINE_RETENTION=0), and measures
-// publish-to-receipt latency at 100 events/s there. Then it restarts
-// Hookline on the same database with the default retention and a sweep
-// every second, measures the latency again while the sweeper deletes, and
-// reports the rows deleted per second from start to the last row.
+// that keeps everything (HOOKLINE_RETENTION=0). It restarts Hookline on
+// the same database, still keeping everything, and measures
+// publish-to-receipt latency at 100 events/s; then it restarts it with
+// the default retention and a sweep every second, measures the latency
+// again while the sweeper deletes, and reports the rows deleted per
+// second from the first to the last.
 func runRetention(ctx context.Context, b *bench) ([]row, error) {
 	const eventType = "bench.retention"
 	n := b.size(1_000_000, 20_000)
@@ -51,10 +52,13 @@ func runRetention(ctx context.Context, b *bench) ([]row, error) {
 		thousands(int64(n)), time.Since(start).Seconds())
 	b.logf("retention: %s", loaded)
 
-	if err := publishAndWait(h, c, rc, eventType, 50); err != nil {
+	// Both windows run on a fresh process, warmed up alike.
+	if h, err = h.restart(ctx, "HOOKLINE_RETENTION=0"); err != nil {
 		return nil, err
 	}
-	without, err := latencyWindow(h, c, rc, eventType, window, 0)
+	running = h
+	c = h.client(latencyWorkers)
+	without, err := latencyWindow(h, c, rc, eventType, window, 1_000_000)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +71,7 @@ func runRetention(ctx context.Context, b *bench) ([]row, error) {
 	total := int64(3 * n)
 	progress := make(chan sweepProgress, 1)
 	go func() { progress <- watchSweep(h, total, 30*time.Minute) }()
-	during, err := latencyWindow(h, c, rc, eventType, window, 1_000_000)
+	during, err := latencyWindow(h, c, rc, eventType, window, 2_000_000)
 	if err != nil {
 		return nil, err
 	}
@@ -111,23 +115,21 @@ type window struct {
 	note string
 }
 
-// latencyWindow publishes at retentionRate for d, waits for the receipts
-// and returns their latencies. Payloads carry seqBase+i; with seqBase > 0
-// (a fresh process), 20 events are published and received first, outside
-// the window.
+// latencyWindow publishes 50 events one after another to warm up a fresh
+// process, then at retentionRate for d, waits for the receipts and returns
+// the latencies of the second part. Payloads carry seqBase+i.
 func latencyWindow(h *hookline, c *gqlClient, rc *receiver, eventType string, d time.Duration, seqBase int64) (window, error) {
-	if seqBase > 0 {
-		before := rc.unique.Load()
-		for i := range 20 {
-			if err := c.publish(h.ctx, eventType, seqBase+int64(i)); err != nil {
-				return window{}, h.err("warm up", err)
-			}
-		}
-		if _, err := rc.waitUnique(h.ctx, before+20, 30*time.Second, 10*time.Second); err != nil {
+	const warm = 50
+	before := rc.unique.Load()
+	for i := range warm {
+		if err := c.publish(h.ctx, eventType, seqBase+int64(i)); err != nil {
 			return window{}, h.err("warm up", err)
 		}
-		seqBase += 20
 	}
+	if _, err := rc.waitUnique(h.ctx, before+warm, 30*time.Second, 10*time.Second); err != nil {
+		return window{}, h.err("warm up", err)
+	}
+	seqBase += warm
 	rc.resetLatency()
 	sent := rc.unique.Load()
 	res := paced(h.ctx, retentionRate, d, latencyWorkers, func(ctx context.Context, seq int64) error {
