@@ -13,6 +13,7 @@ import (
 
 	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/httpapi"
+	"github.com/hookline/hookline/retention"
 	"github.com/hookline/hookline/store"
 )
 
@@ -35,6 +36,9 @@ type Config struct {
 	// SecretKey, when set, encrypts webhook secrets, tokens and secret header values at rest.
 	SecretKey []byte
 	Delivery  delivery.Config
+	// Retention says how long finished deliveries and events are kept, and
+	// how often they are swept.
+	Retention retention.Config
 }
 
 // DefaultConfig returns the configuration of `go run .` with no settings.
@@ -47,6 +51,7 @@ func DefaultConfig() Config {
 		Delivery:    delivery.DefaultConfig(),
 		HTTP:        httpapi.DefaultConfig(),
 		DBMaxConns:  32,
+		Retention:   retention.DefaultConfig(),
 	}
 }
 
@@ -107,6 +112,8 @@ func LoadConfig(getenv func(string) string, args []string) (Config, error) {
 		d.AllowPrivateTargets, err = strconv.ParseBool(v)
 		return err
 	})
+	parse("HOOKLINE_RETENTION", durationVar(&c.Retention.Period))
+	parse("HOOKLINE_RETENTION_INTERVAL", durationVar(&c.Retention.Interval))
 	parse("HOOKLINE_RETRY_SCHEDULE", func(v string) (err error) {
 		d.Schedule, err = delivery.ParseSchedule(v)
 		return err
@@ -170,6 +177,9 @@ func (c Config) Validate() error {
 	}
 	if d := c.Delivery; d.Workers < 1 || d.Workers > 4096 || d.MaxInflightPerWebhook < 1 {
 		return errors.New("HOOKLINE_WORKERS must be 1 to 4096 and HOOKLINE_MAX_INFLIGHT_PER_WEBHOOK at least 1")
+	}
+	if c.Retention.Period < 0 || c.Retention.Interval <= 0 {
+		return errors.New("HOOKLINE_RETENTION must be 0 (keep everything) or a positive duration, and HOOKLINE_RETENTION_INTERVAL a positive duration")
 	}
 	if c.DBMaxConns < 2 {
 		return errors.New("HOOKLINE_DB_MAX_CONNS must be at least 2")

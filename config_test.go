@@ -72,6 +72,7 @@ func TestLoadConfig(t *testing.T) {
 			}
 			def := DefaultConfig()
 			tc.want.Delivery = def.Delivery
+			tc.want.Retention = def.Retention
 			tc.want.HTTP.MaxBodyBytes, tc.want.HTTP.RequestTimeout, tc.want.HTTP.Introspection, tc.want.HTTP.MaxWebsocketsPerKey, tc.want.DBMaxConns =
 				def.HTTP.MaxBodyBytes, def.HTTP.RequestTimeout, def.HTTP.Introspection, def.HTTP.MaxWebsocketsPerKey, def.DBMaxConns
 			tc.want.HTTP.ServeMetrics, tc.want.HTTP.PingInterval = def.HTTP.ServeMetrics, def.HTTP.PingInterval
@@ -210,6 +211,8 @@ func TestLoadConfigDefaultValues(t *testing.T) {
 		{"Delivery.Workers", c.Delivery.Workers, 32},
 		{"Delivery.PollInterval", c.Delivery.PollInterval, time.Second},
 		{"Delivery.AllowPrivateTargets", c.Delivery.AllowPrivateTargets, false},
+		{"Retention.Period", c.Retention.Period, 720 * time.Hour},
+		{"Retention.Interval", c.Retention.Interval, time.Minute},
 		{"Delivery.Schedule", c.Delivery.Schedule, []time.Duration{
 			5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour,
 		}},
@@ -326,6 +329,47 @@ func TestLoadConfigLimitsErrors(t *testing.T) {
 		{"HOOKLINE_MAX_WEBSOCKETS_PER_KEY", "-3"},
 	} {
 		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
+			_, err := LoadConfig(fakeEnv(map[string]string{tc.name: tc.value}), nil)
+			if err == nil || !strings.Contains(err.Error(), tc.name) {
+				t.Errorf("%s=%q: error = %v; want one naming %s", tc.name, tc.value, err, tc.name)
+			}
+		})
+	}
+}
+
+// TestLoadConfigRetention: HOOKLINE_RETENTION takes 0 (keep everything) or
+// any positive duration, down to seconds; HOOKLINE_RETENTION_INTERVAL any
+// positive duration.
+func TestLoadConfigRetention(t *testing.T) {
+	for _, tc := range []struct {
+		retention, interval string
+		period, every       time.Duration
+	}{
+		{"720h", "", 720 * time.Hour, time.Minute},
+		{"0", "", 0, time.Minute},
+		{"1s", "1s", time.Second, time.Second},
+		{"2160h", "10m", 2160 * time.Hour, 10 * time.Minute},
+		{"", "250ms", 720 * time.Hour, 250 * time.Millisecond},
+	} {
+		t.Run("OK/"+tc.retention+"/"+tc.interval, func(t *testing.T) {
+			c, err := LoadConfig(fakeEnv(map[string]string{"HOOKLINE_RETENTION": tc.retention, "HOOKLINE_RETENTION_INTERVAL": tc.interval}), nil)
+			if err != nil {
+				t.Fatalf("error %v", err)
+			}
+			if c.Retention.Period != tc.period || c.Retention.Interval != tc.every {
+				t.Errorf("retention %v every %v; want %v every %v", c.Retention.Period, c.Retention.Interval, tc.period, tc.every)
+			}
+		})
+	}
+	for _, tc := range []struct{ name, value string }{
+		{"HOOKLINE_RETENTION", "-1h"},
+		{"HOOKLINE_RETENTION", "30d"},
+		{"HOOKLINE_RETENTION", "forever"},
+		{"HOOKLINE_RETENTION_INTERVAL", "0"},
+		{"HOOKLINE_RETENTION_INTERVAL", "-1s"},
+		{"HOOKLINE_RETENTION_INTERVAL", "often"},
+	} {
+		t.Run("Err/"+tc.name+"="+tc.value, func(t *testing.T) {
 			_, err := LoadConfig(fakeEnv(map[string]string{tc.name: tc.value}), nil)
 			if err == nil || !strings.Contains(err.Error(), tc.name) {
 				t.Errorf("%s=%q: error = %v; want one naming %s", tc.name, tc.value, err, tc.name)

@@ -21,6 +21,7 @@ import (
 	"github.com/hookline/hookline/httpapi"
 	"github.com/hookline/hookline/metrics"
 	"github.com/hookline/hookline/model"
+	"github.com/hookline/hookline/retention"
 	"github.com/hookline/hookline/store"
 )
 
@@ -82,6 +83,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer stopEngine()
 	engineDone := make(chan error, 1)
 	go func() { engineDone <- engine.Run(engineCtx) }()
+	// Retention stops with the engine: its batches are short.
+	m.WatchOldestEvent(st, log)
+	cfg.Retention.Observer = m
+	sweeperDone := make(chan error, 1)
+	go func() { sweeperDone <- retention.New(st, cfg.Retention, log).Run(engineCtx) }()
 
 	serveErr := make(chan error, 2)
 	if metricsLn != nil {
@@ -117,6 +123,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	if err := <-engineDone; err != nil {
 		return fmt.Errorf("delivery: %w", err)
+	}
+	if err := <-sweeperDone; err != nil {
+		return fmt.Errorf("retention: %w", err)
 	}
 	log.Info("stopped")
 	return nil

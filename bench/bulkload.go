@@ -53,6 +53,9 @@ type table struct {
 	prefix  string // of model.NewID
 	columns []string
 	values  func(i int, id string, createdAt time.Time) []any
+	// id, when set, gives row i's ID instead of model.NewID, so that
+	// tables loaded one after another can refer to each other's rows.
+	id func(i int) string
 }
 
 // webhookTable is webhooks for one event type, owned by benchOwner.
@@ -108,6 +111,9 @@ func loadTx(ctx context.Context, db *sql.DB, t table, start, end int, base time.
 		args := make([]any, 0, (to-from)*len(t.columns))
 		for i := from; i < to; i++ {
 			id := model.NewID(t.prefix)
+			if t.id != nil {
+				id = t.id(i)
+			}
 			if len(*ids) < keep {
 				*ids = append(*ids, id)
 			}

@@ -141,10 +141,38 @@ type hookline struct {
 // given extra settings ("HOOKLINE_WORKERS=64"), and returns once it answers
 // /livez. The caller must call stop.
 func (b *bench) start(ctx context.Context, settings ...string) (*hookline, error) {
-	h := &hookline{b: b, key: randomHex(16), exited: make(chan struct{})}
+	h := &hookline{b: b, key: randomHex(16)}
 	if err := h.newDatabase(); err != nil {
 		return nil, err
 	}
+	if err := h.launch(ctx, settings); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// restart stops h but keeps its database, and starts another Hookline on
+// it with the same admin key and the given settings, which then owns the
+// database. On error nothing is left running and the database is gone.
+func (h *hookline) restart(ctx context.Context, settings ...string) (*hookline, error) {
+	drop := h.dropDB
+	h.dropDB = func() error { return nil }
+	if err := h.stop(); err != nil {
+		drop()
+		return nil, err
+	}
+	next := &hookline{b: h.b, key: h.key, dbURL: h.dbURL, dropDB: drop}
+	if err := next.launch(ctx, settings); err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// launch runs the binary on h's database and returns once it answers
+// /livez. On error nothing is left running and the database is dropped.
+func (h *hookline) launch(ctx context.Context, settings []string) error {
+	b := h.b
+	h.exited = make(chan struct{})
 	env := []string{
 		"HOOKLINE_ADDR=127.0.0.1:0",
 		"HOOKLINE_DATABASE_URL=" + h.dbURL,
@@ -163,7 +191,7 @@ func (b *bench) start(ctx context.Context, settings ...string) (*hookline, error
 	h.cmd.Stderr = &h.stderr
 	if err := h.cmd.Start(); err != nil {
 		h.dropDatabase()
-		return nil, fmt.Errorf("start hookline: %w", err)
+		return fmt.Errorf("start hookline: %w", err)
 	}
 	h.pid = h.cmd.Process.Pid
 	h.ctx, h.cancel = context.WithCancelCause(ctx)
@@ -172,14 +200,14 @@ func (b *bench) start(ctx context.Context, settings ...string) (*hookline, error
 	addr, err := h.waitListening(ctx, announced)
 	if err != nil {
 		h.stop()
-		return nil, err
+		return err
 	}
 	h.addr = addr
 	if err := h.waitLive(); err != nil {
 		h.stop()
-		return nil, err
+		return err
 	}
-	return h, nil
+	return nil
 }
 
 // wait reaps the process and ends h.ctx with how it exited.

@@ -65,6 +65,8 @@ var scenarios = []scenario{
 	{"pagination", "first page against a page 900,000 rows deep", runPagination},
 	{"outage", "CPU while the receiver is down, then time to drain", runOutage},
 	{"broadcast", "broadcastEvent to 10,000 owners of 100,000 webhooks; publishEvent among them", runBroadcast},
+	{"retention", "deleting 1,000,000 expired deliveries with their attempts and events; publish→receipt p99 meanwhile", runRetention},
+	{"storage", "bytes on disk per delivery: 10,000 deliveries of 1 KiB, 3 attempts each", runStorage},
 }
 
 func main() {

@@ -28,6 +28,11 @@ type receiver struct {
 	srv  *http.Server
 	seen map[string]struct{}
 	lat  hist
+
+	// failFirst, when set, answers 500 to the first failFirst requests of
+	// each delivery, which are then not counted as received.
+	failFirst int
+	tries     map[string]int
 }
 
 // startReceiver listens on 127.0.0.1:0.
@@ -57,6 +62,15 @@ func (r *receiver) handle(w http.ResponseWriter, req *http.Request) {
 	sentAt := sentAtOf(body)
 	id := req.Header.Get("webhook-id")
 	r.mu.Lock()
+	if r.failFirst > 0 {
+		key := req.URL.Path + " " + id
+		if r.tries[key]++; r.tries[key] <= r.failFirst {
+			r.mu.Unlock()
+			r.requests.Add(1)
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+	}
 	if sentAt > 0 {
 		r.lat.add(now.Sub(time.Unix(0, sentAt)))
 	}

@@ -81,6 +81,15 @@ type ComplexityRoot struct {
 		Webhook func(childComplexity int) int
 	}
 
+	DeleteOwnerResult struct {
+		CancelledDeliveryCount func(childComplexity int) int
+		DeletedWebhookCount    func(childComplexity int) int
+		Owner                  func(childComplexity int) int
+		RemainingDeliveries    func(childComplexity int) int
+		RemainingEvents        func(childComplexity int) int
+		RevokedAPIKeyCount     func(childComplexity int) int
+	}
+
 	Delivery struct {
 		AttemptCount  func(childComplexity int) int
 		Attempts      func(childComplexity int, last *int) int
@@ -157,6 +166,7 @@ type ComplexityRoot struct {
 		BroadcastEvent         func(childComplexity int, input model.PublishEventInput) int
 		CreateAPIKey           func(childComplexity int, owner string, name *string, role *model.ApiKeyRole, expiresAt *time.Time) int
 		CreateWebhook          func(childComplexity int, input model.CreateWebhookInput) int
+		DeleteOwner            func(childComplexity int, owner string) int
 		DeleteWebhook          func(childComplexity int, id string) int
 		PingWebhook            func(childComplexity int, id string) int
 		PublishEvent           func(childComplexity int, input model.PublishEventInput) int
@@ -171,8 +181,11 @@ type ComplexityRoot struct {
 
 	Owner struct {
 		APIKeyCount           func(childComplexity int) int
+		Deleting              func(childComplexity int) int
 		LastEventAt           func(childComplexity int) int
 		Name                  func(childComplexity int) int
+		RemainingDeliveries   func(childComplexity int) int
+		RemainingEvents       func(childComplexity int) int
 		UnhealthyWebhookCount func(childComplexity int) int
 		WebhookCount          func(childComplexity int) int
 	}
@@ -409,6 +422,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateWebhookPayload.Webhook(childComplexity), true
+
+	case "DeleteOwnerResult.cancelledDeliveryCount":
+		if e.ComplexityRoot.DeleteOwnerResult.CancelledDeliveryCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteOwnerResult.CancelledDeliveryCount(childComplexity), true
+	case "DeleteOwnerResult.deletedWebhookCount":
+		if e.ComplexityRoot.DeleteOwnerResult.DeletedWebhookCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteOwnerResult.DeletedWebhookCount(childComplexity), true
+	case "DeleteOwnerResult.owner":
+		if e.ComplexityRoot.DeleteOwnerResult.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteOwnerResult.Owner(childComplexity), true
+	case "DeleteOwnerResult.remainingDeliveries":
+		if e.ComplexityRoot.DeleteOwnerResult.RemainingDeliveries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteOwnerResult.RemainingDeliveries(childComplexity), true
+	case "DeleteOwnerResult.remainingEvents":
+		if e.ComplexityRoot.DeleteOwnerResult.RemainingEvents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteOwnerResult.RemainingEvents(childComplexity), true
+	case "DeleteOwnerResult.revokedApiKeyCount":
+		if e.ComplexityRoot.DeleteOwnerResult.RevokedAPIKeyCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteOwnerResult.RevokedAPIKeyCount(childComplexity), true
 
 	case "Delivery.attemptCount":
 		if e.ComplexityRoot.Delivery.AttemptCount == nil {
@@ -749,6 +799,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateWebhook(childComplexity, args["input"].(model.CreateWebhookInput)), true
+	case "Mutation.deleteOwner":
+		if e.ComplexityRoot.Mutation.DeleteOwner == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteOwner_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteOwner(childComplexity, args["owner"].(string)), true
 	case "Mutation.deleteWebhook":
 		if e.ComplexityRoot.Mutation.DeleteWebhook == nil {
 			break
@@ -866,6 +927,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Owner.APIKeyCount(childComplexity), true
+	case "Owner.deleting":
+		if e.ComplexityRoot.Owner.Deleting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Owner.Deleting(childComplexity), true
 	case "Owner.lastEventAt":
 		if e.ComplexityRoot.Owner.LastEventAt == nil {
 			break
@@ -878,6 +945,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Owner.Name(childComplexity), true
+	case "Owner.remainingDeliveries":
+		if e.ComplexityRoot.Owner.RemainingDeliveries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Owner.RemainingDeliveries(childComplexity), true
+	case "Owner.remainingEvents":
+		if e.ComplexityRoot.Owner.RemainingEvents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Owner.RemainingEvents(childComplexity), true
 	case "Owner.unhealthyWebhookCount":
 		if e.ComplexityRoot.Owner.UnhealthyWebhookCount == nil {
 			break
@@ -1506,6 +1585,24 @@ func (ec *executionContext) childFields_CreateWebhookPayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type CreateWebhookPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_DeleteOwnerResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "owner":
+		return ec.fieldContext_DeleteOwnerResult_owner(ctx, field)
+	case "revokedApiKeyCount":
+		return ec.fieldContext_DeleteOwnerResult_revokedApiKeyCount(ctx, field)
+	case "deletedWebhookCount":
+		return ec.fieldContext_DeleteOwnerResult_deletedWebhookCount(ctx, field)
+	case "cancelledDeliveryCount":
+		return ec.fieldContext_DeleteOwnerResult_cancelledDeliveryCount(ctx, field)
+	case "remainingEvents":
+		return ec.fieldContext_DeleteOwnerResult_remainingEvents(ctx, field)
+	case "remainingDeliveries":
+		return ec.fieldContext_DeleteOwnerResult_remainingDeliveries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteOwnerResult", field.Name)
+}
+
 func (ec *executionContext) childFields_Delivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1662,6 +1759,12 @@ func (ec *executionContext) childFields_Owner(ctx context.Context, field graphql
 		return ec.fieldContext_Owner_apiKeyCount(ctx, field)
 	case "lastEventAt":
 		return ec.fieldContext_Owner_lastEventAt(ctx, field)
+	case "deleting":
+		return ec.fieldContext_Owner_deleting(ctx, field)
+	case "remainingEvents":
+		return ec.fieldContext_Owner_remainingEvents(ctx, field)
+	case "remainingDeliveries":
+		return ec.fieldContext_Owner_remainingDeliveries(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Owner", field.Name)
 }

@@ -33,6 +33,7 @@ type Metrics struct {
 	subscriptions    prometheus.Gauge
 	operations       *prometheus.CounterVec
 	opDuration       *prometheus.HistogramVec
+	retentionDeleted *prometheus.CounterVec
 }
 
 // New registers the collectors; queue, when not nil, is asked for the queue
@@ -64,6 +65,7 @@ func New(queue QueueStats, log *slog.Logger) *Metrics {
 			Name: "hookline_graphql_operation_duration_seconds", Help: "GraphQL query and mutation duration by root field.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 12),
 		}, []string{"field"}),
+		retentionDeleted: newRetentionDeleted(),
 	}
 	// Series whose labels are known in advance exist from the start, at 0,
 	// so that rate() and alerts see the first increment.
@@ -76,6 +78,7 @@ func New(queue QueueStats, log *slog.Logger) *Metrics {
 	for _, h := range []model.HealthStatus{model.HealthStatusHealthy, model.HealthStatusUnhealthy, model.HealthStatusUnknown} {
 		m.attemptsByHealth.WithLabelValues(lower(string(h)))
 	}
+	m.registry.MustRegister(m.retentionDeleted)
 	m.registry.MustRegister(m.attempts, m.finished, m.attemptDuration, m.attemptsByHealth, m.subscriptions, m.operations, m.opDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if queue != nil {

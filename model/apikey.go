@@ -57,4 +57,10 @@ type Owner struct {
 	UnhealthyWebhookCount int
 	APIKeyCount           int
 	LastEventAt           *time.Time
+	// Deleting is true from deleteOwner until the owner's last row is gone.
+	Deleting bool
+	// RemainingEvents and RemainingDeliveries are what is left to delete
+	// of an owner being deleted; nil otherwise.
+	RemainingEvents     *int
+	RemainingDeliveries *int
 }

@@ -43,7 +43,7 @@ type Delivery struct {
 	Owner        string         `gorm:"size:128;not null;index:idx_deliveries_owner_created,priority:1"`
 	EventID      string         `gorm:"size:40;not null;index:idx_deliveries_event_created,priority:1"`
 	WebhookID    string         `gorm:"size:40;not null;index:idx_deliveries_webhook_created,priority:1"`
-	Status       DeliveryStatus `gorm:"size:16;not null"`
+	Status       DeliveryStatus `gorm:"size:16;not null;index:idx_deliveries_finished,priority:1"`
 	AttemptCount int            `gorm:"not null"`
 	// NextAttemptAt is NULL once a delivery is final, so its index holds
 	// the queue alone and a claim reads it in due order.
@@ -51,7 +51,7 @@ type Delivery struct {
 	LeaseToken    string     `gorm:"size:32;not null"`
 	LastAttemptID *string    `gorm:"size:40"`
 	CreatedAt     time.Time  `gorm:"not null;index:idx_deliveries_owner_created,priority:2;index:idx_deliveries_webhook_created,priority:2;index:idx_deliveries_event_created,priority:2"`
-	UpdatedAt     time.Time  `gorm:"not null"`
+	UpdatedAt     time.Time  `gorm:"not null;index:idx_deliveries_finished,priority:2"`
 	// RedeliverRequested marks a delivery redelivered or replayed while a
 	// worker held its lease: the attempt in flight runs to its end, and once
 	// it is recorded the delivery is due again at once, rather than a second
@@ -131,7 +131,8 @@ type AttemptRecord struct {
 
 // Recorded is what storing a batch of attempts changed.
 type Recorded struct {
-	// Deliveries are the attempts' deliveries as they now are, in batch order.
+	// Deliveries are the attempts' deliveries as they now are, in batch
+	// order; nil for one deleted meanwhile, whose attempt is not kept.
 	Deliveries []*Delivery
 	// Webhooks are the attempts' webhooks as they now are, by ID; deleted
 	// ones are missing.

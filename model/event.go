@@ -11,7 +11,7 @@ import (
 
 // Event is something that happened, published by an owner.
 type Event struct {
-	ID             string  `gorm:"primaryKey;size:40;index:idx_events_owner_created,priority:3"`
+	ID             string  `gorm:"primaryKey;size:40;index:idx_events_owner_created,priority:3;index:idx_events_created,priority:2"`
 	Owner          string  `gorm:"size:128;not null;index:idx_events_owner_created,priority:1;uniqueIndex:idx_events_dedup,priority:1"`
 	Type           string  `gorm:"size:128;not null"`
 	Payload        JSON    `gorm:"type:longtext;not null"`
@@ -22,7 +22,7 @@ type Event struct {
 	// RequestID names the API request that published the event; its
 	// attempts carry it too, so logs and records can be joined.
 	RequestID string    `gorm:"size:64;not null"`
-	CreatedAt time.Time `gorm:"not null;index:idx_events_owner_created,priority:2"`
+	CreatedAt time.Time `gorm:"not null;index:idx_events_owner_created,priority:2;index:idx_events_created,priority:1"`
 }
 
 func (Event) IsNode() {}

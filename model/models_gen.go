@@ -55,6 +55,21 @@ type CreateWebhookPayload struct {
 	Secret string `json:"secret"`
 }
 
+// What deleteOwner did at once, and what it left to the background.
+type DeleteOwnerResult struct {
+	Owner string `json:"owner"`
+	// Keys revoked now; their open websockets and streams close within a second or two.
+	RevokedAPIKeyCount int `json:"revokedApiKeyCount"`
+	// Webhooks deleted now.
+	DeletedWebhookCount int `json:"deletedWebhookCount"`
+	// Pending and retrying deliveries cancelled now: nothing more is sent.
+	CancelledDeliveryCount int `json:"cancelledDeliveryCount"`
+	// Events still stored; the retention sweeper deletes them in the background.
+	RemainingEvents int `json:"remainingEvents"`
+	// Deliveries still stored; the retention sweeper deletes them, with their attempts, in the background.
+	RemainingDeliveries int `json:"remainingDeliveries"`
+}
+
 type DeliveryFilter struct {
 	WebhookID *string         `json:"webhookId,omitempty"`
 	EventID   *string         `json:"eventId,omitempty"`

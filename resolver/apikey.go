@@ -38,3 +38,15 @@ func nullIfNotFound[T any](v *T, err error) (*T, error) {
 	}
 	return v, err
 }
+
+// deletableOwner refuses an owner name that is not valid, and the caller's
+// own owner: an admin cannot delete the owner of its own key.
+func deletableOwner(c model.Caller, owner string) error {
+	if err := model.ValidateOwner(owner); err != nil {
+		return err
+	}
+	if owner == c.Key.Owner {
+		return model.InvalidField("owner", "is the owner of the calling key; an admin key of another owner can delete it")
+	}
+	return nil
+}

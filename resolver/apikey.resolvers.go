@@ -38,6 +38,18 @@ func (r *mutationResolver) RevokeAPIKey(ctx context.Context, id string) (string,
 	return id, nil
 }
 
+// DeleteOwner is the resolver for the deleteOwner field.
+func (r *mutationResolver) DeleteOwner(ctx context.Context, owner string) (*model.DeleteOwnerResult, error) {
+	c, err := admin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := deletableOwner(c, owner); err != nil {
+		return nil, err
+	}
+	return r.Store.DeleteOwner(ctx, owner)
+}
+
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*model.APIKey, error) {
 	c, err := caller(ctx)

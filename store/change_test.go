@@ -33,7 +33,7 @@ func (c *changes) Notify(_ context.Context, ch model.Change) error {
 // TestStoreTellsOfEveryChange: each write that changes a delivery or a
 // webhook tells its Notifier of it once committed, as it now is and
 // without the lease token; a write that fails or changes nothing tells
-// nothing.
+// nothing, and neither do the deletions of retention and of an owner.
 func TestStoreTellsOfEveryChange(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, newURL func(testing.TB) string) {
 		ctx := context.Background()
@@ -116,6 +116,32 @@ func TestStoreTellsOfEveryChange(t *testing.T) {
 			t.Fatal(err)
 		}
 		want("DeleteWebhook", `acme delivery CANCELLED 0 lease=""`)
+
+		w = newHook(t, st)
+		want("CreateWebhook", "acme webhook UNKNOWN enabled=true")
+		ds = leased(t, st, w, 1, "token")
+		want("PublishEvents", `acme delivery PENDING 0 lease=""`)
+		if _, err := st.DeleteOwner(ctx, "acme"); err != nil {
+			t.Fatal(err)
+		}
+		want("DeleteOwner", `acme delivery CANCELLED 0 lease=""`)
+		for more := true; more; {
+			var err error
+			if _, _, more, err = st.SweepOwners(ctx, 100); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, _, err := st.SweepDeliveries(ctx, time.Now(), 100); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := st.SweepEvents(ctx, time.Now(), "", 100); err != nil {
+			t.Fatal(err)
+		}
+		want("Sweeps")
+		if _, err := st.RecordAttempts(ctx, []model.AttemptRecord{record(ds[0], w, time.Now())}); err != nil {
+			t.Fatal(err)
+		}
+		want("RecordAttempts of a deleted delivery")
 
 		// Redelivered and replayed while an attempt is in flight: told as
 		// they are, and then due again by the attempt's record.

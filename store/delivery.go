@@ -142,6 +142,9 @@ func (s *Store) RecordAttempts(ctx context.Context, batch []model.AttemptRecord)
 		}
 	}
 	for i, rec := range batch {
+		if out[i] == nil {
+			continue // deleted meanwhile, and the attempt with it
+		}
 		s.notify(ctx, model.AttemptRecorded(rec.Attempt))
 		s.notifyDeliveries(ctx, out[i:i+1])
 	}
@@ -172,7 +175,7 @@ func recordDeliveries(tx *gorm.DB, bulk bool, batch []model.AttemptRecord, out [
 	for i, rec := range batch {
 		attempts[i] = rec.Attempt
 		d := current[rec.Delivery.ID]
-		if d == nil { // not found: the update below fails the batch
+		if d == nil { // deleted meanwhile: the loop over lost below drops the attempt
 			rec.Attempt.AttemptNumber = rec.Delivery.AttemptCount + 1
 			lost = append(lost, i)
 			continue
@@ -219,13 +222,21 @@ func recordDeliveries(tx *gorm.DB, bulk bool, batch []model.AttemptRecord, out [
 	for _, i := range lost {
 		rec := batch[i]
 		var u model.Delivery
-		err := tx.Model(&model.Delivery{}).Where("id = ?", rec.Delivery.ID).Updates(map[string]any{
+		res := tx.Model(&model.Delivery{}).Where("id = ?", rec.Delivery.ID).Updates(map[string]any{
 			"attempt_count": gorm.Expr("attempt_count + 1"), "last_attempt_id": rec.Attempt.ID, "updated_at": t,
-		}).Error
-		if err == nil {
-			err = tx.Where("id = ?", rec.Delivery.ID).Take(&u).Error
+		})
+		if res.Error != nil {
+			return nil, res.Error
 		}
-		if err != nil {
+		if res.RowsAffected == 0 {
+			// Deleted meanwhile (retention, or its owner's removal): the
+			// attempt goes with it, and out[i] stays nil.
+			if err := tx.Where("id = ?", rec.Attempt.ID).Delete(&model.DeliveryAttempt{}).Error; err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err := tx.Where("id = ?", rec.Delivery.ID).Take(&u).Error; err != nil {
 			return nil, err
 		}
 		out[i] = &u

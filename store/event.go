@@ -19,7 +19,11 @@ import (
 // and the owner published an event with that key within
 // model.IdempotencyWindow, it stores nothing and returns that event if it
 // has ev's type and payload (see model.Fingerprint), and CONFLICT if not.
+// An owner being deleted is refused (FORBIDDEN).
 func (s *Store) PublishEvent(ctx context.Context, ev *model.Event, match func(*model.Webhook) bool, take func(*model.Delivery, *model.Webhook)) (*model.Event, []*model.Delivery, error) {
+	if err := s.refuseDeleting(ctx, ev.Owner); err != nil {
+		return nil, nil, err
+	}
 	var (
 		deliveries [][]*model.Delivery
 		dup        *model.Event
@@ -73,8 +77,14 @@ func (s *Store) PublishEvent(ctx context.Context, ev *model.Event, match func(*m
 // by an earlier event of evs, is not stored: the event that holds the key
 // takes its place in the result, without deliveries. A key reused for
 // another type or payload is CONFLICT. It tells of each delivery created
-// and returns the events and each one's deliveries, in order.
+// and returns the events and each one's deliveries, in order. A batch with
+// an event of an owner being deleted is refused whole (FORBIDDEN).
 func (s *Store) PublishEvents(ctx context.Context, evs []*model.Event, match func(*model.Event, *model.Webhook) bool, take func(*model.Event, *model.Delivery, *model.Webhook)) ([]*model.Event, [][]*model.Delivery, error) {
+	for _, ev := range evs {
+		if err := s.refuseDeleting(ctx, ev.Owner); err != nil {
+			return nil, nil, err
+		}
+	}
 	var (
 		out        []*model.Event
 		deliveries [][]*model.Delivery

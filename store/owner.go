@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"time"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
@@ -16,13 +17,28 @@ import (
 // owners can be listed by name without scanning those tables.
 type ownerRow struct {
 	Name string `gorm:"primaryKey;size:128"`
+	// DeleteRequestedAt is when DeleteOwner was called; the sweeper then
+	// removes the owner's rows and, last, this one.
+	DeleteRequestedAt *time.Time `gorm:"index"`
 }
 
 func (ownerRow) TableName() string { return "owners" }
 
-// addOwner records owner, if new, in tx.
+// addOwner records owner, if new, in tx. An owner being deleted takes no
+// new keys or webhooks (FORBIDDEN). The insert locks the owner's row, so a
+// concurrent DeleteOwner waits for tx or is seen by it.
 func addOwner(tx *gorm.DB, owner string) error {
-	return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ownerRow{Name: owner}).Error
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ownerRow{Name: owner}).Error; err != nil {
+		return err
+	}
+	var row ownerRow
+	if err := tx.Where("name = ?", owner).Take(&row).Error; err != nil {
+		return err
+	}
+	if row.DeleteRequestedAt != nil {
+		return errOwnerDeleting(owner)
+	}
+	return nil
 }
 
 // fillOwners records the owners of the keys and webhooks stored before the
@@ -75,17 +91,16 @@ func (s *Store) Owners(ctx context.Context, prefix *string, first *int, after *s
 		}
 		q = q.Where("name > ?", string(b))
 	}
-	var names []string
-	if err := q.Order("name").Limit(limit+1).Pluck("name", &names).Error; err != nil {
+	var rows []ownerRow
+	if err := q.Order("name").Limit(limit + 1).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list owners: %w", err)
 	}
-	info := &model.PageInfo{HasNextPage: len(names) > limit, HasPreviousPage: after != nil}
-	names = names[:min(len(names), limit)]
-	owners, err := s.ownerCounts(ctx, names)
+	info := &model.PageInfo{HasNextPage: len(rows) > limit, HasPreviousPage: after != nil}
+	owners, err := s.ownerCounts(ctx, rows[:min(len(rows), limit)])
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.OwnerConnection{Edges: make([]*model.OwnerEdge, len(names)), PageInfo: info, Count: counter(base)}
+	conn := &model.OwnerConnection{Edges: make([]*model.OwnerEdge, len(owners)), PageInfo: info, Count: counter(base)}
 	for i, o := range owners {
 		conn.Edges[i] = &model.OwnerEdge{Cursor: base64.RawURLEncoding.EncodeToString([]byte(o.Name)), Node: o}
 	}
@@ -95,15 +110,17 @@ func (s *Store) Owners(ctx context.Context, prefix *string, first *int, after *s
 	return conn, nil
 }
 
-// ownerCounts returns the owners named, in order, with their counts: one
-// grouped query per table, and one indexed lookup per owner for its last
-// event.
-func (s *Store) ownerCounts(ctx context.Context, names []string) ([]*model.Owner, error) {
-	owners := make([]*model.Owner, len(names))
-	byName := make(map[string]*model.Owner, len(names))
-	for i, n := range names {
-		owners[i] = &model.Owner{Name: n}
-		byName[n] = owners[i]
+// ownerCounts returns the owners of rows, in order, with their counts: one
+// grouped query per table, one indexed lookup per owner for its last
+// event, and, for an owner being deleted, what remains of it.
+func (s *Store) ownerCounts(ctx context.Context, rows []ownerRow) ([]*model.Owner, error) {
+	owners := make([]*model.Owner, len(rows))
+	names := make([]string, len(rows))
+	byName := make(map[string]*model.Owner, len(rows))
+	for i, r := range rows {
+		owners[i] = &model.Owner{Name: r.Name, Deleting: r.DeleteRequestedAt != nil}
+		names[i] = r.Name
+		byName[r.Name] = owners[i]
 	}
 	if len(names) == 0 {
 		return owners, nil
@@ -142,6 +159,13 @@ func (s *Store) ownerCounts(ctx context.Context, names []string) ([]*model.Owner
 		}
 		if len(last) > 0 {
 			o.LastEventAt = &last[0].CreatedAt
+		}
+		if o.Deleting {
+			events, deliveries, err := s.remaining(ctx, o.Name)
+			if err != nil {
+				return nil, err
+			}
+			o.RemainingEvents, o.RemainingDeliveries = &events, &deliveries
 		}
 	}
 	return owners, nil

@@ -43,6 +43,8 @@ type Store struct {
 
 	changes Notifier
 	log     *slog.Logger
+
+	deleting ownerSet // owners being deleted, briefly
 }
 
 // Notifier is told of every change to a delivery or a webhook once it is
