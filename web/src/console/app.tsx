@@ -139,7 +139,7 @@ function Shell({
   for (const r of routes) {
     const params = match(r.path, path);
     if (params && (!r.admin || caller.isAdmin)) {
-      view = r.render(params, caller);
+      view = r.render(params, caller, conn);
       break;
     }
   }

@@ -78,7 +78,10 @@ export function connect(s: Session, signOut: (message: string) => void): Connect
   const ws = createClient({
     url: url.replace(/^http/, "ws"),
     connectionParams: () => authHeaders(s),
-    lazy: false,
+    // Opened by the first subscription (the shell keeps one), so a wrong
+    // key is refused over HTTP before any socket opens.
+    lazy: true,
+    lazyCloseTimeout: 3_000,
     keepAlive: 20_000,
     retryAttempts: Infinity,
     shouldRetry: () => !refused,
@@ -126,6 +129,9 @@ export function connect(s: Session, signOut: (message: string) => void): Connect
 
   const client = new ApolloClient({
     link,
+    // Views show what the cache has at once, then what the server says:
+    // lists come back current after a mutation elsewhere.
+    defaultOptions: { watchQuery: { fetchPolicy: "cache-and-network", nextFetchPolicy: "cache-first" } },
     cache: new InMemoryCache({
       typePolicies: {
         Query: {
@@ -156,7 +162,8 @@ export function connect(s: Session, signOut: (message: string) => void): Connect
     dispose: () => {
       refused = true;
       client.stop();
-      ws.dispose();
+      // dispose rejects when the socket was refused while connecting.
+      Promise.resolve(ws.dispose()).catch(() => {});
     },
   };
 }

@@ -32,7 +32,7 @@ export function useSocketState(conn: Connection): SocketState {
 
 const labels: Record<SocketState, string> = {
   connecting: "Connecting",
-  connected: "Live",
+  connected: "Connected",
   reconnecting: "Reconnecting",
   closed: "Disconnected",
 };
@@ -50,13 +50,13 @@ export function ConnectionIndicator({ conn }: { conn: Connection }) {
 
 /** OwnerSwitcher lets an admin act as any owner (the Hookline-Owner header). */
 export function OwnerSwitcher({ current, own, onChange }: { current: string; own: string; onChange: (o: string) => void }) {
-  const { data, fetchMore } = useQuery(OwnersQuery);
+  const { data, fetchMore, refetch } = useQuery(OwnersQuery);
   const conn = data?.owners;
   const names = new Set([own, current, ...(conn?.edges.map((e) => e.node.name) ?? [])]);
   return (
     <span className="owner-switch">
       <label htmlFor="owner-switch">Owner</label>
-      <select id="owner-switch" value={current} onChange={(e) => onChange(e.target.value)}>
+      <select id="owner-switch" value={current} onFocus={() => refetch()} onChange={(e) => onChange(e.target.value)}>
         {[...names].sort().map((n) => (
           <option key={n} value={n}>
             {n}
