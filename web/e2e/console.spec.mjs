@@ -2,7 +2,7 @@
 // real Hookline. Run: npm run test:e2e (needs Go and /usr/bin/chromium).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { adminKey, launchBrowser, screenshotDir, shot, startHookline, startReceiver, watch } from "./harness.mjs";
+import { adminKey, launchBrowser, screenshotDir, shot, startHookline, startReceiver, waitUntil, watch } from "./harness.mjs";
 
 const timeout = 20_000;
 
@@ -134,6 +134,76 @@ describe("console", { timeout: 240_000 }, () => {
     await detail.getByRole("heading", { name: "Deliveries", level: 1 }).waitFor();
     await shot(detail, "09-deliveries");
     await detail.close();
+  });
+
+  it("catches up in Live after a gap in the stream and after a SLOW_SUBSCRIBER drop", async () => {
+    const page = await admin.newPage();
+    page.setDefaultTimeout(timeout);
+    pages.push({ page, problems: watch(page, hl.baseURL) });
+    // The page's websockets go through here, to be cut, refused or tampered with.
+    let refuse = false;
+    let drop = null;
+    const dropped = [];
+    const sockets = [];
+    await page.routeWebSocket(/\/graphql$/, (ws) => {
+      if (refuse) return ws.close({ code: 1013, reason: "try again later" });
+      const server = ws.connectToServer();
+      const subs = new Map();
+      ws.onMessage((m) => {
+        const msg = JSON.parse(m);
+        if (msg.type === "subscribe") subs.set(msg.payload.operationName, msg.id);
+        server.send(m);
+      });
+      server.onMessage((m) => {
+        const msg = JSON.parse(m);
+        if (drop && msg.id === drop) dropped.push(msg);
+        else ws.send(m);
+      });
+      sockets.push({ ws, server, subs });
+    });
+    const publish = (order) =>
+      fetch(`${hl.baseURL}/graphql`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${adminKey}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ query: `mutation { publishEvent(input: {type: "order.created", payload: {region: "eu", order: ${order}}}) { id } }` }),
+      }).then((r) => assert.equal(r.status, 200));
+    const shown = async () => Number((await page.getByText(/^\d+ attempts?/).textContent()).match(/\d+/)[0]);
+
+    await page.goto(`${hl.baseURL}/live`);
+    await page.getByLabel("API key").fill(adminKey);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText("Streaming").waitFor();
+    await waitUntil("the backfill", async () => (await shown()) > 0);
+    let count = await shown();
+
+    // A gap: the socket drops, reconnecting is refused meanwhile, and an attempt is made.
+    refuse = true;
+    let before = receiver.received.length;
+    await sockets.at(-1).ws.close({ code: 1001, reason: "going away" }); // as a restarting server does
+    await page.getByText("Reconnecting…").waitFor();
+    await publish(43);
+    await waitUntil("the receiver to get order 43", () => receiver.received.length > before);
+    refuse = false;
+    await page.getByText("Reconnected and caught up: 1 missed attempt loaded.").waitFor();
+    assert.equal(await shown(), count + 1);
+    count += 1;
+
+    // A drop: the server's messages stop, then it ends the subscription as too slow.
+    const s = await (async () => {
+      await waitUntil("the resubscription", () => sockets.at(-1).subs.has("LiveAttempts"));
+      return sockets.at(-1);
+    })();
+    drop = s.subs.get("LiveAttempts");
+    before = receiver.received.length;
+    await publish(44);
+    await waitUntil("the attempt to be held back", () => dropped.some((m) => m.payload?.data?.deliveryAttempts));
+    s.ws.send(JSON.stringify({ id: drop, type: "next", payload: { errors: [{ message: "subscriber too slow", extensions: { code: "SLOW_SUBSCRIBER" } }] } }));
+    s.ws.send(JSON.stringify({ id: drop, type: "complete" }));
+    s.server.send(JSON.stringify({ id: drop, type: "complete" }));
+    await page.getByText("Caught up after a gap: 1 missed attempt loaded.").waitFor();
+    assert.equal(await shown(), count + 1);
+    await shot(page, "15-live-caught-up");
+    await page.close();
   });
 
   it("rotates the secret and pings the webhook", async () => {

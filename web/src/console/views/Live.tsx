@@ -129,16 +129,21 @@ export function Live({ conn }: { conn: Connection }) {
   const pausedRef = useRef(paused);
   pausedRef.current = paused;
   const newest = useRef<string | null>(null);
+  const known = useRef(new Set<string>());
 
+  // add shows the attempts not seen yet and returns how many there were.
   const add = useCallback((incoming: Row[]) => {
-    if (incoming.length === 0) return;
-    for (const r of incoming) if (!newest.current || Date.parse(r.startedAt) > Date.parse(newest.current)) newest.current = r.startedAt;
-    if (pausedRef.current) {
-      pending.current = merge(pending.current, incoming);
-      setPendingCount(pending.current.length);
-      return;
+    const fresh = incoming.filter((r) => !known.current.has(r.id));
+    if (fresh.length === 0) return 0;
+    for (const r of fresh) {
+      known.current.add(r.id);
+      if (!newest.current || Date.parse(r.startedAt) > Date.parse(newest.current)) newest.current = r.startedAt;
     }
-    setRows((rs) => merge(rs, incoming));
+    if (pausedRef.current) {
+      pending.current = merge(pending.current, fresh);
+      setPendingCount(pending.current.length);
+    } else setRows((rs) => merge(rs, fresh));
+    return fresh.length;
   }, []);
 
   useEffect(() => {
@@ -150,6 +155,7 @@ export function Live({ conn }: { conn: Connection }) {
     pending.current = [];
     setPendingCount(0);
     newest.current = null;
+    known.current = new Set();
 
     const catchUp = async (since: number, why: string) => {
       try {
@@ -162,9 +168,8 @@ export function Live({ conn }: { conn: Connection }) {
         const found: Row[] = res.data.deliveries.edges.flatMap((e) =>
           e.node.attempts.map((a) => ({ ...a, __typename: "DeliveryAttempt" as const, delivery: { __typename: "Delivery" as const, id: e.node.id, webhook: e.node.webhook } })),
         );
-        const missed = found.filter((a) => Date.parse(a.startedAt) >= since && matches(a, f));
-        add(missed);
-        if (why) setNote(`${why}: ${missed.length} recent attempt${missed.length === 1 ? "" : "s"} loaded.`);
+        const n = add(found.filter((a) => Date.parse(a.startedAt) >= since && matches(a, f)));
+        if (why) setNote(`${why}: ${n} missed attempt${n === 1 ? "" : "s"} loaded.`);
       } catch (e) {
         if (!stopped) setNote(`Could not catch up: ${messageOf(e)}`);
       }
