@@ -6,6 +6,7 @@ import { Badge, Confirm, ErrorMessage, LoadMore, Secret, When, pretty } from "..
 import { HealthBadge } from "./Webhooks";
 import { DeliveryTable, withDelivery } from "./Deliveries";
 import { messageOf } from "../client";
+import { WebhookStats } from "./WebhookStats";
 
 const WebhookDetailQuery = graphql(`
   query WebhookDetail($id: ID!, $after: String) {
@@ -142,6 +143,15 @@ export function WebhookDetail({ id }: { id: string }) {
       </div>
       {w.description && <p>{w.description}</p>}
       {w.disabledReason && <p className="warn">Disabled by Hookline: {w.disabledReason}</p>}
+      {w.warnings.length > 0 && (
+        <ul className="warnings" aria-label="Warnings">
+          {w.warnings.map((m) => (
+            <li key={m} className="warn">
+              {m}
+            </li>
+          ))}
+        </ul>
+      )}
 
       <section aria-labelledby="wh-actions" className="card">
         <h2 id="wh-actions">Actions</h2>
@@ -278,19 +288,6 @@ export function WebhookDetail({ id }: { id: string }) {
         />
       </section>
     </>
-  );
-}
-
-/**
- * WebhookStats will chart the webhook's delivery rates and latencies from
- * Query.webhookStats; until the schema has it, it says where to look.
- */
-function WebhookStats({ webhookId }: { webhookId: string }) {
-  return (
-    <section aria-labelledby="wh-stats" className="card placeholder" data-webhook={webhookId}>
-      <h2 id="wh-stats">Statistics</h2>
-      <p className="muted">Success rate and latency charts will appear here. Meanwhile, Live and the deliveries below show every attempt.</p>
-    </section>
   );
 }
 

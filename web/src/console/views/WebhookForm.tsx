@@ -25,6 +25,7 @@ export const WebhookFields = graphql(`
     disabledReason
     consecutiveFailures
     lastDeliveryAt
+    warnings
     createdAt
     updatedAt
   }

@@ -17,6 +17,7 @@ export const WebhookRowFields = graphql(`
     disabledReason
     consecutiveFailures
     lastDeliveryAt
+    warnings
   }
 `);
 
@@ -91,6 +92,11 @@ export function Webhooks() {
                 <td className="url">
                   <Link to={`/webhooks/${encodeURIComponent(w.id)}`}>{w.url}</Link>
                   {w.description && <div className="muted">{w.description}</div>}
+                  {w.warnings.map((m) => (
+                    <div key={m} className="warn">
+                      {m}
+                    </div>
+                  ))}
                 </td>
                 <td>{w.events.join(", ")}</td>
                 <td>{w.format}</td>
