@@ -2,9 +2,15 @@
 // real Hookline. Run: npm run test:e2e (needs Go and /usr/bin/chromium).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { adminKey, launchBrowser, screenshotDir, shot, startHookline, startReceiver, waitUntil, watch } from "./harness.mjs";
+import { adminKey, launchBrowser, screenshotDir, shot as screenshot, startHookline, startReceiver, unnamed, waitUntil, watch } from "./harness.mjs";
 
 const timeout = 20_000;
+
+/** shot checks that every control in view has a name, then saves a screenshot. */
+async function shot(page, name) {
+  assert.deepEqual(await unnamed(page), [], `${name}: controls without an accessible name`);
+  await screenshot(page, name);
+}
 
 describe("console", { timeout: 240_000 }, () => {
   let hl, receiver, browser, admin;
@@ -212,6 +218,7 @@ describe("console", { timeout: 240_000 }, () => {
     await page.getByLabel("API key").fill(adminKey);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: receiver.url }).waitFor();
+    await page.getByRole("img", { name: /Attempts per minute: \d+ attempts? in the last hour: \d+ succeeded, 0 failed/ }).waitFor();
     await page.getByRole("button", { name: "Rotate secret" }).click();
     await page.getByRole("button", { name: "Yes, rotate secret" }).click();
     const secret = await page.getByRole("region", { name: "New signing secret" }).locator("code").textContent();
@@ -296,7 +303,7 @@ describe("GraphiQL", { timeout: 120_000 }, () => {
       // Introspection's nesting is over this server's depth limit.
       console.log("note: the server refused GraphiQL's introspection query; the Docs show its error");
     }
-    await shot(page, "14-graphiql");
+    await screenshot(page, "14-graphiql"); // GraphiQL's own controls are its business
     assert.deepEqual(problems, []);
     await context.close();
   });

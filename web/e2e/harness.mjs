@@ -150,3 +150,24 @@ export function watch(page, baseURL) {
 export async function shot(page, name) {
   await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
 }
+
+/**
+ * unnamed lists the page's controls that a screen reader could not name:
+ * inputs, selects and text areas without a label, buttons and links
+ * without text or aria-label.
+ */
+export async function unnamed(page) {
+  return page.evaluate(() => {
+    const named = (el) => {
+      if (el.getAttribute("aria-label")?.trim()) return true;
+      const by = el.getAttribute("aria-labelledby");
+      if (by && by.split(/\s+/).some((id) => document.getElementById(id)?.textContent.trim())) return true;
+      if (el.labels && [...el.labels].some((l) => l.textContent.trim())) return true;
+      if (["BUTTON", "A"].includes(el.tagName) && el.textContent.trim()) return true;
+      return false;
+    };
+    return [...document.querySelectorAll("input:not([type=hidden]), select, textarea, button, a[href]")]
+      .filter((el) => el.getClientRects().length > 0 && !named(el))
+      .map((el) => el.outerHTML.slice(0, 120));
+  });
+}
