@@ -217,6 +217,12 @@ export function Live({ conn }: { conn: Connection }) {
     };
   }, [client, conn, filterKey, add]);
 
+  // Opening an attempt moves focus to its detail, once per attempt opened.
+  const detailTitle = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (selected) detailTitle.current?.focus();
+  }, [selected]);
+
   const resume = () => {
     setPaused(false);
     setRows((rs) => merge(rs, pending.current));
@@ -259,7 +265,7 @@ export function Live({ conn }: { conn: Connection }) {
         {selected && (
           <section className="card detail-panel" aria-labelledby="attempt-title">
             <div className="title-row">
-              <h2 id="attempt-title" tabIndex={-1} ref={(el) => el?.focus()}>
+              <h2 id="attempt-title" tabIndex={-1} ref={detailTitle}>
                 Attempt
               </h2>
               <button type="button" onClick={() => setSelected(null)}>
