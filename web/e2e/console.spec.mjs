@@ -229,6 +229,48 @@ describe("console", { timeout: 240_000 }, () => {
     await page.close();
   });
 
+  it("edits, disables, trims the events of and deletes a webhook", async () => {
+    const page = await open(admin);
+    await signIn(page);
+    await page.getByRole("link", { name: "New webhook" }).click();
+    await page.getByLabel("URL", { exact: true }).fill(`${receiver.url}/second`);
+    await page.getByLabel("Events").fill("invoice.paid, invoice.void");
+    await page.getByLabel("Bearer token").fill("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4In0.c2ln");
+    await page.getByRole("button", { name: "Create webhook" }).click();
+    await page.getByRole("link", { name: "Open the webhook" }).click();
+    await page.getByRole("heading", { name: `${receiver.url}/second` }).waitFor();
+
+    // Edit: a server-side error lands next to its field, then a good change saves.
+    await page.getByRole("link", { name: "Edit" }).click();
+    await page.getByRole("heading", { name: "Edit webhook" }).waitFor();
+    await page.getByText("Set. Type a new one to replace it.").waitFor(); // the bearer token, write-only
+    await page.getByLabel("Filters (JSON)").fill('{"awb": "not a list"}');
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.getByLabel("Filters (JSON)").and(page.locator("[aria-invalid=true]")).waitFor();
+    await shot(page, "16-webhook-edit-error");
+    await page.getByLabel("Filters (JSON)").fill("");
+    await page.getByLabel("Description").fill("Invoices");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.getByText("Invoices", { exact: true }).waitFor();
+
+    await page.getByRole("button", { name: "Disable" }).click();
+    await page.getByText("disabled", { exact: true }).waitFor();
+    await page.getByRole("button", { name: "Enable" }).click();
+    await page.getByText("disabled", { exact: true }).waitFor({ state: "detached" });
+
+    await page.getByLabel("invoice.void").check();
+    await page.getByRole("button", { name: "Remove event" }).click();
+    await page.getByLabel("invoice.void").waitFor({ state: "detached" });
+    await page.getByLabel("invoice.paid").waitFor();
+
+    await page.getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("button", { name: "Yes, delete" }).click();
+    await page.getByRole("heading", { name: "Webhooks", level: 1 }).waitFor();
+    await page.getByRole("link", { name: receiver.url, exact: true }).waitFor();
+    assert.equal(await page.getByRole("link", { name: `${receiver.url}/second` }).count(), 0);
+    await page.close();
+  });
+
   it("shares a partner link, switches owner, and signs the partner out on revocation", async () => {
     const page = await open(admin);
     await signIn(page);
