@@ -2,7 +2,7 @@
 // authenticates API keys, limits requests (rate, body size, query shape and
 // cost, websockets per key, time), gives every request an ID, serves the
 // GraphQL endpoint over POST, GET, SSE and both websocket protocols, the
-// IDE, and the health and metrics endpoints.
+// console and GraphiQL, and the health and metrics endpoints.
 package httpapi
 
 import (
@@ -28,6 +28,7 @@ import (
 	"github.com/hookline/hookline/model"
 	"github.com/hookline/hookline/resolver"
 	"github.com/hookline/hookline/store"
+	"github.com/hookline/hookline/web"
 )
 
 // Config bounds what clients may ask of the API.
@@ -70,7 +71,8 @@ type Deps struct {
 	Stopping *atomic.Bool
 }
 
-// New returns Hookline's HTTP handler: the GraphQL IDE at /, the
+// New returns Hookline's HTTP handler: the console at / (and its deep
+// links), GraphiQL at /graphiql, the
 // authenticated GraphQL endpoint at /graphql (POST, GET, SSE and both
 // websocket protocols), and /livez, /readyz and, unless they have a
 // listener of their own, /metrics.
@@ -154,7 +156,7 @@ func New(cfg Config, d Deps) http.Handler {
 	gql.SetRecoverFunc(res.Recover)
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", ideHandler())
+	mux.Handle("/", assets(web.Dist))
 	mux.Handle("/graphql", http.MaxBytesHandler(auth.middleware(gql, cfg.RequestTimeout, cfg.MaxBodyBytes), cfg.MaxBodyBytes))
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", ready(d.Store, d.Stopping))
