@@ -172,8 +172,10 @@ func (s *Store) remaining(ctx context.Context, owner string) (events, deliveries
 //
 // Unfinished deliveries are not deleted: the webhooks are gone, so the
 // engine cancels any that a publish stored at the moment of DeleteOwner,
-// and the next sweep takes them.
+// and the next sweep takes them. SQLite's batches are capped as in
+// SweepDeliveries.
 func (s *Store) SweepOwners(ctx context.Context, limit int) (swept model.Swept, removed []string, more bool, err error) {
+	limit = s.sweepLimit(limit)
 	var names []string
 	err = s.db.WithContext(ctx).Model(&ownerRow{}).Where("delete_requested_at IS NOT NULL").
 		Order("delete_requested_at, name").Limit(100).Pluck("name", &names).Error

@@ -23,6 +23,20 @@ const noDeliveries = "NOT EXISTS (SELECT 1 FROM deliveries WHERE deliveries.even
 // take turns, has no row locks; GORM leaves the clause out there.
 var skipLocked = clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked}
 
+// sqliteSweepRows caps a sweep's batch on SQLite: publishes and attempt
+// records wait for the one writer while a batch deletes, and without
+// round trips a small batch costs SQLite little more per row.
+const sqliteSweepRows = 100
+
+// sweepLimit is the most rows a sweep's batch deletes, given the caller's
+// limit.
+func (s *Store) sweepLimit(limit int) int {
+	if s.dialect == DialectSQLite {
+		return min(limit, sqliteSweepRows)
+	}
+	return limit
+}
+
 // SweepDeliveries deletes, in one transaction, finished deliveries
 // (SUCCEEDED, DEAD or CANCELLED) last changed before before, with their
 // attempts: as many as fit in limit rows, each delivery counting for
@@ -30,8 +44,10 @@ var skipLocked = clause.Locking{Strength: clause.LockingStrengthUpdate, Options:
 // (status, updated_at) index, never by scanning. On MySQL it skips rows
 // that another transaction holds, so that concurrent sweepers delete
 // different rows, each once, and wait for no one. more reports that the
-// batch was full and more may be due.
+// batch was full and more may be due. On SQLite a batch takes at most
+// 100 rows, whatever limit says.
 func (s *Store) SweepDeliveries(ctx context.Context, before time.Time, limit int) (swept model.Swept, more bool, err error) {
+	limit = s.sweepLimit(limit)
 	err = retryDeadlocks(ctx, func() error {
 		return s.transaction(ctx, func(tx *gorm.DB) error {
 			q := s.keysetIndex(tx.Model(&model.Delivery{}), "deliveries", "idx_deliveries_finished").
@@ -87,8 +103,9 @@ func sweepDeliveries(tx, q *gorm.DB, limit int) (model.Swept, bool, error) {
 // position to continue from, or "" once it has looked at the last event
 // due. It reads through the (created_at, id) index, and an event kept is
 // looked at once per pass, not once per batch. Concurrent sweepers delete
-// different rows, as in SweepDeliveries.
+// different rows, and SQLite's batches are capped, as in SweepDeliveries.
 func (s *Store) SweepEvents(ctx context.Context, before time.Time, after string, limit int) (swept model.Swept, next string, err error) {
+	limit = s.sweepLimit(limit)
 	q := s.keysetIndex(s.db.WithContext(ctx).Model(&model.Event{}), "events", "idx_events_created").Select("id", "created_at").
 		Where("created_at < ?", before.UTC())
 	if after != "" {
