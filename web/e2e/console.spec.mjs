@@ -344,6 +344,28 @@ describe("GraphiQL", { timeout: 120_000 }, () => {
     await docs.getByRole("link", { name: "Query", exact: true }).click();
     await docs.getByText("webhookStats").first().waitFor();
     await screenshot(page, "14-graphiql"); // GraphiQL's own controls are its business
+
+    // A subscription authenticates with the same headers, in connection_init.
+    const api = (query) =>
+      fetch(`${hl.baseURL}/graphql`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${adminKey}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ query }),
+      }).then((r) => r.json());
+    const created = await api(`mutation { createWebhook(input: {url: "http://127.0.0.1:9/x", events: ["*"]}) { webhook { id } } }`);
+    const id = created.data.createWebhook.webhook.id;
+    await page.locator(".graphiql-query-editor .CodeMirror").click();
+    await page.keyboard.press("Control+A");
+    await page.keyboard.insertText("subscription { webhookUpdated { id description } }");
+    await page.getByRole("button", { name: /execute query/i }).click();
+    const result = page.locator(".result-window");
+    let n = 0;
+    await waitUntil("the subscription to start", async () => {
+      n++; // each update a change, so that each is told
+      await api(`mutation { updateWebhook(id: "${id}", input: {description: "seen live ${n}"}) { id } }`);
+      return (await result.getByText(/"seen live \d+"/).count()) > 0;
+    });
+    await screenshot(page, "17-graphiql-subscription");
     assert.deepEqual(problems, []);
     await context.close();
   });

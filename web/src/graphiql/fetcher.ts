@@ -51,9 +51,11 @@ export function hooklineFetcher(fallbackKey: () => string): Fetcher {
 
   return (params: FetcherParams, opts) => {
     const headers = effectiveHeaders(opts?.headers);
+    // The query sent decides, not opts.documentAST: GraphiQL updates that
+    // after a delay, so right after an edit it may be the previous query.
     let isSubscription = false;
     try {
-      const op = getOperationAST(opts?.documentAST ?? parse(params.query), params.operationName ?? undefined);
+      const op = getOperationAST(parse(params.query), params.operationName || undefined);
       isSubscription = op?.operation === "subscription";
     } catch {
       // A syntax error: let the server answer it.
