@@ -180,6 +180,9 @@ func FuzzFilterMatchScalars(f *testing.F) {
 			}
 			return
 		}
+		if overSizeLimit(err) {
+			return
+		}
 		if err != nil {
 			t.Fatalf("CompileFilters(%s): %v", filter, err)
 		}
@@ -206,6 +209,9 @@ func FuzzFilterMatchScalars(f *testing.F) {
 		// The same value as the first element of an array at the path.
 		indexed := JSON(`{` + mustJSON(t, path+".0") + `:[` + raw + `]}`)
 		fl, err = CompileFilters(indexed)
+		if overSizeLimit(err) {
+			return
+		}
 		if err != nil {
 			t.Fatalf("CompileFilters(%s): %v", indexed, err)
 		}
@@ -407,4 +413,11 @@ func FuzzTokensSend(f *testing.F) {
 			}
 		}
 	})
+}
+
+// overSizeLimit tells a filter refused for a key or value over its size
+// limit, which JSON can push a fuzzed string past: each invalid UTF-8 byte
+// becomes a three-byte U+FFFD.
+func overSizeLimit(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "bytes") && strings.Contains(err.Error(), "longer than")
 }
